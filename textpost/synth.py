@@ -203,3 +203,62 @@ def render_page(page: Page, scale: int = 2) -> np.ndarray:
                                     borderMode=cv2.BORDER_CONSTANT, borderValue=255)
             np.minimum(img[y0:y1, x0:x1], warped, out=img[y0:y1, x0:x1])
     return img
+
+
+# --- painting one blob, link or word by hand (used for hand-placed maps such as the edge-case sample) ---
+
+def paint_gaussian(target: np.ndarray, quad, peak: float = 1.0) -> None:
+    """Paint one CRAFT Gaussian warped into ``quad`` (4 corners x, y, clockwise from top-left) into ``target``.
+
+    ``target`` is a float32 score map, changed in place; where blobs overlap the maximum is kept.
+    """
+    _paint(target, np.asarray(quad, dtype=np.float64).reshape(4, 2), float(peak))
+
+
+def paint_link(linkmap: np.ndarray, char_a, char_b, peak: float = 1.0) -> None:
+    """Paint the affinity Gaussian between two neighbouring character quads into ``linkmap``.
+
+    The affinity box joins the centres of the upper and lower triangles of both characters,
+    as in CRAFT's training labels (and in :func:`make_page`).
+    """
+    u1, l1 = _triangle_centres(np.asarray(char_a, dtype=np.float64).reshape(4, 2))
+    u2, l2 = _triangle_centres(np.asarray(char_b, dtype=np.float64).reshape(4, 2))
+    _paint(linkmap, np.array([u1, u2, l2, l1]), float(peak))
+
+
+def paint_word(textmap: np.ndarray, linkmap: np.ndarray, x: float, y: float, n_chars: int,
+               char_width: float, char_height: float, angle: float = 0.0, peak: float = 1.0,
+               rng: np.random.Generator | None = None):
+    """Paint one word into both maps (in place), the way :func:`make_page` paints its words.
+
+    The word is ``n_chars`` boxes of ``char_width`` x ``char_height`` side by side, its top-left
+    corner at (``x``, ``y``) in map pixels, then rotated by ``angle`` degrees about its centre.
+    Every character gets a Gaussian of height ``peak`` in ``textmap``, every pair of neighbours
+    one in ``linkmap``.  With ``rng`` the characters are jittered and every Gaussian's height
+    varies by up to 7%, as in :func:`make_page`; without it everything is exact.
+    Parts outside the map are cut off.
+
+    Returns ``(word_quad, char_quads)``: float32 arrays of shape (4, 2) and (n_chars, 4, 2).
+    """
+    if n_chars < 1:
+        raise ValueError(f"n_chars must be >= 1, got {n_chars}")
+    w = n_chars * char_width
+    wquad = np.array([[x, y], [x + w, y], [x + w, y + char_height], [x, y + char_height]], dtype=np.float64)
+    centre = wquad.mean(axis=0)
+    cquads = []
+    for i in range(n_chars):
+        q = np.array([[x + i * char_width, y], [x + (i + 1) * char_width, y],
+                      [x + (i + 1) * char_width, y + char_height], [x + i * char_width, y + char_height]])
+        if rng is not None:
+            q = q + rng.uniform(-0.04, 0.04, size=2) * char_height
+        cquads.append(_rotate(q, centre, angle))
+
+    def height():
+        return peak * rng.uniform(0.93, 1.0) if rng is not None else peak
+
+    for q in cquads:
+        _paint(textmap, q, height())
+    for q1, q2 in zip(cquads[:-1], cquads[1:]):
+        paint_link(linkmap, q1, q2, height())
+    return (_rotate(wquad, centre, angle).astype(np.float32),
+            np.array(cquads, dtype=np.float32).reshape(-1, 4, 2))
