@@ -109,3 +109,31 @@ def assert_same_boxes(got, expected, tol: float = 0.0) -> Comparison:
     if not c.ok:
         raise AssertionError(str(c))
     return c
+
+
+def match_words(boxes, words, iou: float = 0.5):
+    """How many ground-truth word quads are recovered: each matched to at most one box with IoU >= ``iou``.
+
+    Returns ``(recovered, n_words, n_boxes)``.  Used to show that the postprocess finds the words;
+    it is not a correctness check between levels (that is :func:`compare_boxes`).
+    """
+    import cv2
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4, 2)
+    words = np.asarray(words, np.float32).reshape(-1, 4, 2)
+    used = np.zeros(len(boxes), bool)
+    cb = boxes.mean(axis=1)
+    found = 0
+    for w in words:
+        cw = w.mean(axis=0)
+        aw = abs(cv2.contourArea(w))
+        best, best_j = 0.0, -1
+        for j in np.flatnonzero(~used & (np.abs(cb - cw).max(axis=1) < np.ptp(w, axis=0).max())):
+            inter, _ = cv2.intersectConvexConvex(w, boxes[j])
+            union = aw + abs(cv2.contourArea(boxes[j])) - inter
+            v = inter / union if union > 0 else 0.0
+            if v > best:
+                best, best_j = v, j
+        if best >= iou:
+            used[best_j] = True
+            found += 1
+    return found, len(words), len(boxes)

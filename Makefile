@@ -1,0 +1,53 @@
+# The two commands of the workshop:  make lab   and   make test
+# Each sets up what it needs first (tools/setup.sh).
+
+SHELL := /bin/bash
+ifeq ($(wildcard .venv/bin/python),)
+  ifneq ($(CONDA_PREFIX),)
+    PY := $(CONDA_PREFIX)/bin/python
+  else
+    PY := .venv/bin/python
+  endif
+else
+  PY := .venv/bin/python
+endif
+
+.PHONY: setup lab test test-package test-notebooks data exercises refresh bench clean help
+
+help:
+	@echo "make lab        set up, then open JupyterLab on the notebooks"
+	@echo "make test       set up, then run the tests and every notebook (quick mode)"
+	@echo "make data       rebuild data/ (byte for byte)"
+	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make refresh    re-execute notebooks/ and solutions/ at full size (for committing)"
+	@echo "make bench      run the benchmark of every level at 1000 and 3000 words"
+	@echo "make clean      remove build products and caches (keeps .venv)"
+
+setup:
+	@bash tools/setup.sh
+
+lab: setup
+	$(PY) -m jupyter lab notebooks/00_setup_check.ipynb
+
+test: setup
+	@start=$$(date +%s); \
+	TEXTPOST_QUICK=1 $(PY) -m pytest -q tests && \
+	TEXTPOST_QUICK=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+	    -p no:cacheprovider notebooks solutions && \
+	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
+
+data: setup
+	$(PY) tools/make_data.py
+
+exercises: setup
+	$(PY) tools/make_exercises.py
+
+refresh: setup
+	$(PY) tools/run_notebooks.py
+
+bench: setup
+	$(PY) -m textpost.bench --levels python,numba,cython,cpp --n 1000,3000
+
+clean:
+	rm -rf textpost/_build build .pytest_cache textpost/__pycache__ tests/__pycache__ *.egg-info
+	find . -name '*.nbi' -o -name '*.nbc' | xargs rm -f
