@@ -25,6 +25,12 @@ REPEAT: int = 3 if QUICK else 7
 #: repeats for calls that take seconds
 SLOW_REPEAT: int = 1 if QUICK else 3
 
+#: notebook 02's two sweeps: words at a fixed map size, then map sizes at a fixed number of words
+MEASURE_SIZE: int = 256 if QUICK else 640
+MEASURE_WORDS: tuple[int, ...] = (10, 20, 40) if QUICK else (25, 50, 100, 200, 400)
+MEASURE_SIZES: tuple[int, ...] = (128, 192, 256, 384) if QUICK else (320, 480, 640, 960, 1280)
+MEASURE_FIXED_WORDS: int = 20 if QUICK else 100
+
 
 def describe() -> str:
     """One line saying which mode is active and what it means."""

@@ -61,7 +61,16 @@ def print_profile(lp, stripzeros: bool = True) -> None:
     """Print a line profiler's table to stdout (not the pager), in milliseconds."""
     buf = io.StringIO()
     lp.print_stats(stream=buf, output_unit=1e-3, stripzeros=stripzeros)
-    print(buf.getvalue())
+    print(_short_paths(buf.getvalue()))
+
+
+def _short_paths(text: str) -> str:
+    """Show files of this repository relative to it, and others by their name only."""
+    import os
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    text = text.replace(root, "")
+    return re.sub(r"(File: )(/\S*/)([^/\s]+)", r"\1\3", text)
 
 
 def top_lines(shares, n: int = 5) -> list[LineShare]:
