@@ -172,6 +172,7 @@ class CheckResult:
     function: str
     samples: list
     tol: float = 0.0
+    printed: bool = False        # the report was printed already (verbose=True)
 
     @property
     def ok(self) -> bool:
@@ -199,6 +200,11 @@ class CheckResult:
     def __repr__(self) -> str:
         return f"<CheckResult {self.function}: {'OK' if self.ok else 'FAILED'} - {self.verdict}>"
 
+    def _ipython_display_(self):
+        # as the last line of a cell: the report is already printed, so show nothing more
+        if not self.printed:
+            print(self.verdict)
+
 
 # --------------------------------------------------------------------------- the checker
 
@@ -219,7 +225,10 @@ def _timing(r: SampleResult) -> str:
     s = f"time {_fmt_time(t)}, reference {_fmt_time(ref)}"
     if ref and t > 0:
         ratio = ref / t
-        s += f" ({ratio:.3g}x faster)" if ratio >= 1 else f" ({1 / ratio:.3g}x slower)"
+        if 0.9 <= ratio <= 1.1:
+            s += " (about the same)"
+        else:
+            s += f" ({ratio:.3g}x faster)" if ratio > 1 else f" ({1 / ratio:.3g}x slower)"
     return s
 
 
@@ -351,8 +360,41 @@ def check_solution(func, samples=None, tol: float = 0.0, repeat: int | None = No
         if r.not_implemented:
             break                 # the same on every sample: say it once
     say(out.verdict)
+    out.printed = verbose
     return out
 
 
-__all__ = ["check_solution", "CheckResult", "SampleResult", "reference_boxes",
+def check_hot_line(func, answer, textmap=None, linkmap=None) -> bool:
+    """Check a profiling answer: is ``answer`` the line of ``func`` that takes the most time?
+
+    ``answer`` is the line number as the line profiler shows it, or (part of) the line's code.
+    The function is profiled here on a generated page of the workshop's size, so the
+    verdict does not depend on the learner's own profile.  Prints the verdict, returns a bool.
+    """
+    from .profiling import line_shares, top_lines
+    from .synth import make_page
+    from line_profiler import LineProfiler
+
+    if textmap is None or linkmap is None:
+        page = make_page(config.WORKSHOP_WORDS, config.SIZE, seed=7)
+        textmap, linkmap = page.textmap, page.linkmap
+    lp = LineProfiler(func)
+    lp.runcall(func, textmap, linkmap)
+    hot = top_lines(line_shares(lp, func), 1)[0]
+    if isinstance(answer, (int, np.integer)) and not isinstance(answer, bool):
+        ok = int(answer) == hot.lineno
+    elif isinstance(answer, str) and answer.strip():
+        ok = answer.strip() in hot.source
+    else:
+        print(f"Set your answer to a line number (int) or the line's code (str), got {answer!r}.")
+        return False
+    if ok:
+        print(f"Right: line {hot.lineno}, `{hot.source}`, takes {100 * hot.share:.0f}% of the time.")
+    else:
+        print(f"Not this one: {answer!r} is not the hottest line. Look at the '% Time' column of "
+              f"the profile and give the line number from the 'Line #' column.")
+    return ok
+
+
+__all__ = ["check_solution", "check_hot_line", "CheckResult", "SampleResult", "reference_boxes",
            "DEFAULT_SAMPLES", "QUICK_SAMPLES", "default_samples"]

@@ -1,0 +1,394 @@
+"""Exercises stay in sync with solutions/, generation is safe, and the exercise checker works."""
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from textpost import check as check_module
+from textpost.check import check_solution
+from textpost.reference import get_boxes
+from textpost.synth import make_page
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOL = ROOT / "tools" / "make_exercises.py"
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("make_exercises", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("make_exercises", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_exercises = _load_tool()
+
+
+def run_tool(*args, cwd=ROOT):
+    """Run make_exercises.py in a fresh process without a terminal on stdin (as in CI)."""
+    return subprocess.run([sys.executable, str(TOOL), *map(str, args)], cwd=cwd, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=300)
+
+
+# --------------------------------------------------------------------------- the repository
+
+def test_repository_exercises_are_up_to_date(capsys):
+    if not any((ROOT / "solutions").glob("*.ipynb")):
+        pytest.skip("solutions/ has no notebooks yet")
+    code = make_exercises.main(["--check"])
+    out = capsys.readouterr()
+    assert code == 0, (
+        "exercises/ is out of date; run `make exercises` and commit the result\n" + out.out + out.err)
+
+
+def test_command_line_check_exits_non_zero(tmp_path):
+    """The script itself, as `make exercises` and CI call it."""
+    make_solution(tmp_path / "solutions" / "09_synthetic.ipynb")
+    r = run_tool("--solutions", tmp_path / "solutions", "--exercises", tmp_path / "exercises", "--check")
+    assert r.returncode == 1 and "09_synthetic.ipynb" in r.stdout
+
+
+# --------------------------------------------------------------------------- a synthetic solution notebook
+
+PY_CELL = """\
+def get_boxes_roi(textmap, linkmap):
+    boxes = []
+    for k in range(3):
+        ### BEGIN SOLUTION
+        secret_python_body = k * 2
+        boxes.append(secret_python_body)
+        ### END SOLUTION
+    return boxes"""
+
+PY_TOP_CELL = """\
+x = 1
+### BEGIN SOLUTION crop the labels to the component's box
+secret_top_level = x + 1
+### END SOLUTION
+y = 2"""
+
+MD_CELL = """\
+**Question:** why is the reference slow?
+
+### BEGIN SOLUTION
+Secret markdown answer: it touches the whole image per label.
+### END SOLUTION
+
+More text after the answer."""
+
+CYTHON_CELL = """\
+%%cython
+import numpy as np
+cpdef int count(unsigned char[:, :] mask):
+    cdef Py_ssize_t i, j
+    cdef int n = 0
+    ### BEGIN SOLUTION
+    for i in range(mask.shape[0]):
+        for j in range(mask.shape[1]):
+            n += mask[i, j] != 0  # secret_cython_loop
+    ### END SOLUTION
+    return n"""
+
+CPP_CELL = """\
+%%writefile boxes_level.cpp
+#include <stdexcept>
+#include <vector>
+
+int count_nonzero(const unsigned char* p, int n) {
+    int total = 0;
+    // ### BEGIN SOLUTION
+    for (int i = 0; i < n; ++i) total += p[i] != 0;  // secret_cpp_loop
+    // ### END SOLUTION
+    return total;
+}
+
+int other(int n) {
+    ### BEGIN SOLUTION
+    return n + 1;  // secret_cpp_plain_markers
+    ### END SOLUTION
+}"""
+
+ONLY_CELL = "secret_solution_only = get_boxes_roi(None, None)"
+
+
+def make_solution(path: Path, extra_cell: str = "") -> None:
+    cells = [
+        new_markdown_cell("# 09 Synthetic exercise"),
+        new_code_cell(PY_CELL, execution_count=3,
+                      outputs=[new_output("stream", name="stdout", text="secret_output_text\n")],
+                      metadata={"tags": ["keep-me"], "execution": {"iopub.execute_input": "2024-01-01"}}),
+        new_code_cell(PY_TOP_CELL, execution_count=4,
+                      outputs=[new_output("execute_result", data={"text/plain": "secret_result"},
+                                          execution_count=4)]),
+        new_markdown_cell(MD_CELL),
+        new_code_cell(CYTHON_CELL),
+        new_code_cell(CPP_CELL),
+        new_code_cell(ONLY_CELL, metadata={"tags": ["solution-only"]}),
+        new_code_cell("from textpost.check import check_solution\ncheck_solution(get_boxes_roi)"),
+    ]
+    if extra_cell:
+        cells.append(new_code_cell(extra_cell))
+    nb = new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    make_solution(tmp_path / "solutions" / "09_synthetic.ipynb")
+    return tmp_path
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def generate(monkeypatch, capsys):
+    """Run the tool in this process (importing nbformat again per run is slow), stdin not a terminal."""
+    def run(workdir, *extra):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+        capsys.readouterr()
+        code = make_exercises.main(["--solutions", str(workdir / "solutions"),
+                                    "--exercises", str(workdir / "exercises"), *extra])
+        out = capsys.readouterr()
+        return Run(code, out.out, out.err)
+    return run
+
+
+def test_generation_replaces_regions_with_stubs(workdir, generate):
+    r = generate(workdir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    path = workdir / "exercises" / "09_synthetic.ipynb"
+    text = path.read_text(encoding="utf-8")
+    assert text.endswith("}\n")
+    assert "secret" not in text.lower(), "solution text leaked into the exercise"
+    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+
+    nb = nbformat.reads(text, as_version=4)
+    assert nb.metadata.kernelspec.name == "python3"
+    sources = [c.source for c in nb.cells]
+    assert len(nb.cells) == 7, "the solution-only cell must be dropped"
+
+    # Python: the stub sits at the region's indentation and the cell still compiles
+    py = sources[1]
+    assert "        # YOUR CODE HERE" in py
+    assert "        raise NotImplementedError(" in py
+    assert py.rstrip().endswith("return boxes")
+    compile(py, "<py>", "exec")
+    top = sources[2]
+    assert "# YOUR CODE HERE: crop the labels to the component's box" in top
+    assert top.splitlines()[0] == "x = 1" and top.splitlines()[-1] == "y = 2"
+    compile(top, "<top>", "exec")
+
+    # markdown
+    assert "_Your answer here._" in sources[3]
+    assert "More text after the answer." in sources[3]
+
+    # Cython: the same Python-style stub inside the def
+    cy = sources[4]
+    assert cy.startswith("%%cython")
+    assert "    raise NotImplementedError(" in cy and cy.rstrip().endswith("return n")
+
+    # C++: both marker forms become a throw between BEGIN/END YOUR CODE
+    cpp = sources[5]
+    assert cpp.startswith("%%writefile boxes_level.cpp")
+    assert cpp.count("// BEGIN YOUR CODE") == 2 and cpp.count("// END YOUR CODE") == 2
+    assert cpp.count('throw std::runtime_error("not implemented yet') == 2
+    assert "raise NotImplementedError" not in cpp
+
+    # outputs, execution counts and timing metadata are gone; other metadata stays
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+        assert "execution" not in cell.metadata
+    assert nb.cells[1].metadata.tags == ["keep-me"]
+
+    manifest = json.loads((workdir / "exercises" / ".generated.json").read_text())
+    assert set(manifest) == {"09_synthetic.ipynb"}
+
+    # deterministic: generating again changes nothing, and --check agrees
+    r = generate(workdir)
+    assert r.returncode == 0 and path.read_text(encoding="utf-8") == text
+    assert generate(workdir, "--check").returncode == 0
+
+
+def test_unbalanced_markers_are_an_error():
+    tool = make_exercises
+    with pytest.raises(tool.GenerationError, match="never closed"):
+        tool.stub_source("a = 1\n### BEGIN SOLUTION\nb = 2\n", "python")
+    with pytest.raises(tool.GenerationError, match="without BEGIN"):
+        tool.stub_source("### END SOLUTION\n", "python")
+
+
+def test_edited_exercise_is_not_overwritten(workdir, generate):
+    assert generate(workdir).returncode == 0
+    exercise = workdir / "exercises" / "09_synthetic.ipynb"
+
+    # the learner writes an answer
+    nb = nbformat.read(str(exercise), as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace("raise NotImplementedError", "pass  # my answer #")
+    nbformat.write(nb, str(exercise))
+    edited = exercise.read_text(encoding="utf-8")
+
+    # the solution changes, so generation would write something new
+    make_solution(workdir / "solutions" / "09_synthetic.ipynb", extra_cell="print('a new cell')")
+
+    r = generate(workdir, "--check")
+    assert r.returncode != 0
+    assert "09_synthetic.ipynb" in r.stdout
+    assert exercise.read_text(encoding="utf-8") == edited, "--check must never write"
+
+    r = generate(workdir)                        # no terminal: skip, and say how to overwrite
+    assert exercise.read_text(encoding="utf-8") == edited
+    assert "--force" in r.stdout + r.stderr
+
+    r = generate(workdir, "--force")
+    assert r.returncode == 0
+    text = exercise.read_text(encoding="utf-8")
+    assert "my answer" not in text and "a new cell" in text
+    assert generate(workdir, "--check").returncode == 0
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("answer", ["n", "y"])
+def test_edited_exercise_asks_on_a_terminal(workdir, generate, monkeypatch, capsys, answer):
+    assert generate(workdir).returncode == 0
+    exercise = workdir / "exercises" / "09_synthetic.ipynb"
+    exercise.write_text(exercise.read_text(encoding="utf-8").replace("raise NotImplementedError", "pass #"),
+                        encoding="utf-8")
+    edited = exercise.read_text(encoding="utf-8")
+    make_solution(workdir / "solutions" / "09_synthetic.ipynb", extra_cell="print('a new cell')")
+    monkeypatch.setattr(sys, "stdin", _Terminal(answer + "\n"))
+    assert make_exercises.main(["--solutions", str(workdir / "solutions"),
+                                "--exercises", str(workdir / "exercises")]) == 0
+    assert "overwrite? [y/N]" in capsys.readouterr().out
+    assert (exercise.read_text(encoding="utf-8") == edited) == (answer == "n")
+
+
+def test_stale_unedited_exercise_is_regenerated(workdir, generate):
+    assert generate(workdir).returncode == 0
+    make_solution(workdir / "solutions" / "09_synthetic.ipynb", extra_cell="print('a new cell')")
+    assert generate(workdir, "--check").returncode != 0
+    r = generate(workdir)                        # unedited since generation: no question asked
+    assert r.returncode == 0
+    assert "a new cell" in (workdir / "exercises" / "09_synthetic.ipynb").read_text(encoding="utf-8")
+    assert generate(workdir, "--check").returncode == 0
+
+
+def test_check_reports_missing_exercise(workdir, generate):
+    r = generate(workdir, "--check")
+    assert r.returncode != 0 and "missing" in r.stdout
+    assert not (workdir / "exercises").exists(), "--check must never write"
+
+
+# --------------------------------------------------------------------------- the checker
+
+@pytest.fixture(scope="module")
+def pages():
+    """Two small pages (one rotated) so the checker runs in well under a second."""
+    return {"small": make_page(20, size=160, seed=1),
+            "tilted": (make_page(12, size=(120, 200), seed=2, max_angle=20).textmap,
+                       make_page(12, size=(120, 200), seed=2, max_angle=20).linkmap)}
+
+
+def test_checker_passes_the_reference(pages, capsys):
+    result = check_solution(get_boxes, pages, repeat=1)
+    out = capsys.readouterr().out
+    assert result and result.ok
+    assert "All 2 samples match the reference." in out
+    assert "small" in out and "tilted" in out and "reference" in out
+
+
+def test_checker_accepts_pages_and_pairs(pages):
+    page = pages["small"]
+    assert check_solution(get_boxes, [page], repeat=0, verbose=False)
+    assert check_solution(get_boxes, {"pair": (page.textmap, page.linkmap)}, repeat=0, verbose=False)
+
+
+def test_checker_reports_a_missing_box(pages, capsys):
+    def drop_last(textmap, linkmap):
+        return get_boxes(textmap, linkmap)[:-1]
+
+    result = check_solution(drop_last, pages, repeat=0)
+    out = capsys.readouterr().out
+    assert not result
+    assert "2 of 2 samples differ: small, tilted." in out
+    n = len(get_boxes(pages["small"].textmap, pages["small"].linkmap))
+    assert n > 1 and f"{n - 1} boxes vs {n} expected" in out
+    assert not result.samples[0].ok and result.samples[0].comparison.n_got == n - 1
+
+
+def test_checker_reports_shifted_boxes_and_respects_tol(pages, capsys):
+    def shifted(textmap, linkmap):
+        return get_boxes(textmap, linkmap) + np.float32(1.0)
+
+    result = check_solution(shifted, pages, repeat=0)
+    out = capsys.readouterr().out
+    assert not result
+    assert "max corner distance 1.41 px" in out and "differ" in out
+    assert not check_solution(shifted, pages, tol=0.5, repeat=0, verbose=False)
+    assert check_solution(shifted, pages, tol=1.5, repeat=0, verbose=False)
+
+
+def test_checker_is_friendly_about_not_implemented(pages, capsys):
+    def stub(textmap, linkmap):
+        raise NotImplementedError("exercise: replace this line with your solution")
+
+    result = check_solution(stub, pages)
+    out = capsys.readouterr().out
+    assert not result
+    assert "not implemented yet: write your solution in the cell above" in out
+    assert "NotImplementedError" in out
+    assert out.count("not implemented yet") == 1, "say it once, not once per sample"
+
+
+def test_checker_reports_other_exceptions_without_raising(pages, capsys):
+    def broken(textmap, linkmap):
+        return textmap.no_such_attribute
+
+    def nothing(textmap, linkmap):
+        pass
+
+    assert not check_solution(broken, pages, repeat=0)
+    out = capsys.readouterr().out
+    assert "AttributeError" in out and "no_such_attribute" in out and "in broken, line" in out
+    assert not check_solution(nothing, pages, repeat=0)
+    assert "returned None" in capsys.readouterr().out
+
+
+def test_checker_rejects_a_non_function():
+    with pytest.raises(TypeError, match="function"):
+        check_solution(np.zeros((0, 4, 2)))
+
+
+def test_default_samples_are_fewer_in_quick_mode(monkeypatch):
+    monkeypatch.setattr(check_module.config, "QUICK", True)
+    quick = check_module.default_samples()
+    monkeypatch.setattr(check_module.config, "QUICK", False)
+    full = check_module.default_samples()
+    assert "document" in full and "document" not in quick and "dense" not in full
+    assert set(quick) <= set(full)
+    try:
+        from textpost.data import SAMPLES
+    except ImportError:
+        return
+    assert set(full) <= set(SAMPLES)
