@@ -23,6 +23,7 @@ _LADDER = [
 _STEPS = [
     ("py_hoisted", "textpost.python_level", "get_boxes_hoisted"),
     ("py_roi", "textpost.python_level", "get_boxes_roi"),
+    ("cpp_direct", "textpost.cpp_level", "get_boxes_cpp_direct"),
 ]
 
 

@@ -1,0 +1,72 @@
+"""The C/C++ level: the whole postprocess in a C++ extension module.
+
+``textpost/cpp/textpost_cpp.cpp`` receives the NumPy arrays through the NumPy C
+API, wraps them as ``cv::Mat`` without copying, and runs the per-component loop
+with OpenCV's C++ API, with the GIL released.  It is compiled on first use
+(:func:`load_extension`, a few seconds once; later calls and later processes
+reuse the build in ``textpost/_build/``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .cppbuild import build_extension
+
+#: the extension's source, walked through in the C++ notebook
+SOURCE = Path(__file__).resolve().parent / "cpp" / "textpost_cpp.cpp"
+MODULE_NAME = "_textpost_cpp"
+
+_module = None
+
+
+def load_extension(force: bool = False, verbose: bool = False):
+    """Build (if needed) and import the extension module; return it.
+
+    Raises :class:`textpost.cppbuild.BuildError` with what is missing or the
+    compiler's error text when it cannot be built.
+    """
+    global _module
+    if _module is None or force:
+        _module = build_extension(MODULE_NAME, SOURCE, force=force, verbose=verbose)
+    return _module
+
+
+def get_boxes_cpp(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4):
+    """Word boxes, computed by the C++ extension: same contract and result as the reference.
+
+    Returns a ``(K, 4, 2)`` float32 array.  Bad input raises the same
+    ``TypeError``/``ValueError`` as :func:`textpost.validate.check_inputs`.
+    The first call compiles the extension when there is no build yet.
+    """
+    mod = _module if _module is not None else load_extension()
+    return mod.get_boxes(textmap, linkmap, text_threshold, link_threshold, low_text)
+
+
+def set_num_threads(n: int) -> None:
+    """Threads used by the extension's OpenCV (the system's C++ library).
+
+    This is a different OpenCV from the Python ``cv2`` module, with its own
+    setting: pin both (``cv2.setNumThreads(1)`` too) for single-thread timings.
+    """
+    load_extension().set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    """Threads the extension's OpenCV uses (``cv::getNumThreads``)."""
+    return load_extension().get_num_threads()
+
+
+def opencv_version() -> str:
+    """Version of the OpenCV C++ library the extension runs with."""
+    return load_extension().opencv_version()
+
+
+def get_boxes_cpp_direct(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4):
+    """The C++ level without its last optimisation: same result, for measuring.
+
+    Per component it follows the reference step for step (a mask image,
+    ``cv::dilate``, every nonzero pixel to ``cv::minAreaRect``), where
+    :func:`get_boxes_cpp` computes the same rectangle from row spans.
+    """
+    mod = _module if _module is not None else load_extension()
+    return mod.get_boxes_direct(textmap, linkmap, text_threshold, link_threshold, low_text)
