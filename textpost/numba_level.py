@@ -1,0 +1,102 @@
+"""The semi-C level with numba: the loops of :mod:`textpost.loops`, compiled.
+
+Three functions with the contract of every level
+(``get_boxes(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4)``
+returning a ``(K, 4, 2)`` float32 array):
+
+``get_boxes_loops``
+    the loop kernels run as plain Python: the same code, before compiling.
+    Very slow; only for small maps (the lesson's "before").
+``get_boxes_numba``
+    the same kernels under ``numba.njit``. The two thresholds are fused into one
+    compiled pass; labelling stays with ``cv2.connectedComponentsWithStats``.
+``get_boxes_numba_parallel``
+    (parallel: not part of the one-thread comparison) the labels shared out over
+    ``numba.get_num_threads()`` threads. The chunk kernel is compiled with
+    ``nogil=True``, so plain Python threads run it at the same time. (``prange``
+    in an ``njit(parallel=True)`` function would do the same, but it compiles
+    every ``register_jitable`` callee again with the parallel passes: about
+    half a minute more of compiling.)
+
+The kernels are compiled on the first call (a few seconds) and cached on disk
+(``cache=True``), so later processes load them. The compiled functions wrap the
+functions of :mod:`textpost.loops` itself, so the cache belongs to that file
+and is rebuilt whenever it changes.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numba
+import numpy as np
+
+from . import loops
+from .validate import check_inputs, empty_boxes
+
+_binarize = numba.njit(cache=True)(loops.binarize)
+_boxes = numba.njit(cache=True)(loops.boxes_from_labels)
+_max_scores = numba.njit(cache=True, nogil=True)(loops.label_max_scores)
+_region_size = numba.njit(cache=True)(loops.max_region_size)
+_chunk = numba.njit(cache=True, nogil=True)(loops.boxes_of_chunk)
+
+
+def _float32(value: float) -> np.float32:
+    """A threshold as float32, the precision of OpenCV's threshold (huge values become inf)."""
+    with np.errstate(over="ignore"):
+        return np.float32(value)
+
+
+def _label(union: np.ndarray):
+    n_labels, labels, stats, _ = cv2.connectedComponentsWithStats(union, connectivity=4)
+    return n_labels, labels, stats
+
+
+def get_boxes_loops(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4):
+    """The loop kernels as plain Python (slow: use small maps). Same boxes as the reference."""
+    textmap, linkmap, text_threshold, link_threshold, low_text = check_inputs(
+        textmap, linkmap, text_threshold, link_threshold, low_text)
+    _, text_score = cv2.threshold(textmap, low_text, 1, cv2.THRESH_BINARY)
+    _, link_score = cv2.threshold(linkmap, link_threshold, 1, cv2.THRESH_BINARY)
+    union = np.maximum(text_score, link_score).astype(np.uint8)
+    n_labels, labels, stats = _label(union)
+    boxes = loops.boxes_from_labels(labels, stats, n_labels, textmap,
+                                    _float32(text_threshold), _float32(low_text))
+    return boxes if len(boxes) else empty_boxes()
+
+
+def get_boxes_numba(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4):
+    """Word boxes with the loop kernels compiled by numba (``njit``). Same contract as the reference."""
+    textmap, linkmap, text_threshold, link_threshold, low_text = check_inputs(
+        textmap, linkmap, text_threshold, link_threshold, low_text)
+    union = _binarize(textmap, linkmap, _float32(low_text), _float32(link_threshold))
+    n_labels, labels, stats = _label(union)
+    boxes = _boxes(labels, stats, n_labels, textmap, _float32(text_threshold), _float32(low_text))
+    return boxes if len(boxes) else empty_boxes()
+
+
+def get_boxes_numba_parallel(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4):
+    """(parallel) :func:`get_boxes_numba` with the labels spread over ``numba.get_num_threads()`` threads."""
+    textmap, linkmap, text_threshold, link_threshold, low_text = check_inputs(
+        textmap, linkmap, text_threshold, link_threshold, low_text)
+    text_threshold, low_text = _float32(text_threshold), _float32(low_text)
+    union = _binarize(textmap, linkmap, low_text, _float32(link_threshold))
+    n_labels, labels, stats = _label(union)
+    best = _max_scores(labels, textmap, n_labels)
+    max_h, max_w = _region_size(stats, n_labels, *labels.shape)
+    slots = np.empty((n_labels, 4, 2), np.float32)
+    keep = np.zeros(n_labels, np.bool_)
+    n_chunks = max(1, min(numba.get_num_threads(), n_labels - 1))
+    bounds = np.linspace(1, n_labels, n_chunks + 1).astype(np.int64)   # labels 1 .. n-1 in equal runs
+
+    def run(chunk):
+        _chunk(labels, stats, textmap, best, text_threshold, low_text,
+               max_h, max_w, bounds[chunk], bounds[chunk + 1], slots, keep)
+
+    if n_chunks == 1:
+        run(0)
+    else:
+        with ThreadPoolExecutor(n_chunks) as pool:
+            list(pool.map(run, range(n_chunks)))
+    boxes = slots[keep]
+    return boxes if len(boxes) else empty_boxes()
