@@ -233,3 +233,15 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def merge_records(*records) -> dict:
+    """One record from several sweeps (e.g. the slow reference with fewer repeats, then the rest).
+
+    Results are concatenated in order; the floor and settings come from the last record.
+    """
+    merged = {"results": [], "floor": records[-1]["floor"], "machine": records[-1]["machine"],
+              "settings": dict(records[-1]["settings"])}
+    for r in records:
+        merged["results"].extend(r["results"])
+    return merged
