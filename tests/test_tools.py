@@ -1,0 +1,87 @@
+"""The measuring tools: the benchmark CLI and its JSON, the comparison, the line-profile helper."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from textpost.compare import compare_boxes, match_words
+from textpost.synth import make_page
+
+
+def test_bench_cli_prints_a_table_and_writes_the_json(tmp_path):
+    out = tmp_path / "out.json"
+    r = subprocess.run([sys.executable, "-m", "textpost.bench", "--levels", "reference,python",
+                        "--n", "5,20", "--size", "160", "--repeat", "2", "--json", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "(floor)" in r.stdout and "python" in r.stdout and "speedup" in r.stdout
+    rec = json.loads(out.read_text())
+    assert {"results", "floor", "machine", "settings"} <= set(rec)
+    assert len(rec["results"]) == 4 and len(rec["floor"]) == 2
+    for row in rec["results"]:
+        assert {"level", "n_words", "n_boxes", "median_s", "min_s", "max_s", "runs"} <= set(row)
+        assert row["min_s"] <= row["median_s"] <= row["max_s"] and row["runs"] == 2
+    py = [row for row in rec["results"] if row["level"] == "python"]
+    assert all(row["max_dev_px"] == 0.0 for row in py)          # identical to the reference
+    assert rec["machine"]["opencv_threads"] == 1 and rec["settings"]["threads"] == 1
+    assert rec["machine"]["cores"] >= 1 and rec["machine"]["opencv"]
+
+
+def test_bench_cli_rejects_unknown_levels():
+    r = subprocess.run([sys.executable, "-m", "textpost.bench", "--levels", "nope"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "unknown level" in r.stderr
+
+
+def _boxes():
+    return make_page(20, 200, seed=3).words.copy()
+
+
+def test_compare_identical():
+    b = _boxes()
+    c = compare_boxes(b, b.copy())
+    assert c.identical and c.ok and c.max_dist == 0
+
+
+def test_compare_reports_the_largest_corner_distance():
+    a, b = _boxes(), _boxes()
+    a[4, 2] += (0.3, 0.4)
+    c = compare_boxes(a, b, tol=0.51)
+    assert c.ok and not c.identical and c.worst == 4 and abs(c.max_dist - 0.5) < 1e-4
+    assert not compare_boxes(a, b, tol=0.4).ok
+
+
+def test_compare_detects_count_and_order():
+    b = _boxes()
+    c = compare_boxes(b[:-1], b)
+    assert not c.ok and not c.same_count and c.unmatched == 1
+    swapped = b.copy()
+    swapped[[0, 1]] = swapped[[1, 0]]
+    c = compare_boxes(swapped, b)
+    assert not c.ok and not c.same_order and c.max_dist == 0 and "ORDER" in str(c)
+
+
+def test_compare_detects_a_rotated_corner_order():
+    b = _boxes()
+    a = b.copy()
+    a[2] = np.roll(a[2], 1, axis=0)
+    assert not compare_boxes(a, b, tol=0.5).ok
+
+
+def test_match_words_counts_recovered_words():
+    p = make_page(15, 200, seed=4, low_confidence=0.0)
+    assert match_words(p.words, p.words) == (15, 15, 15)
+    assert match_words(p.words[:10], p.words)[0] == 10
+
+
+def test_print_profile_shows_the_table(capsys):
+    from textpost.profiling import profile_lines, top_lines
+    from textpost.reference import get_boxes
+    p = make_page(10, 160, seed=1)
+    boxes, shares = profile_lines(get_boxes, p.textmap, p.linkmap)
+    out = capsys.readouterr().out
+    assert "Line #" in out and "get_boxes" in out and "/work/" not in out
+    assert len(boxes) > 0 and abs(sum(s.share for s in shares) - 1) < 1e-6
+    assert top_lines(shares, 1)[0].hits >= 1
