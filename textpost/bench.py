@@ -87,8 +87,10 @@ def run_sweep(levels, n_words, size: int = 1280, repeat: int | None = None, thre
     if progress:
         try:
             from tqdm import tqdm
-            bar = tqdm(total=len(cells) + len(n_words), desc="benchmark", unit="cell",
-                       file=sys.stderr, leave=True, mininterval=0.5)
+            # in a terminal the bar redraws in place; elsewhere (notebooks, logs) every redraw
+            # is kept, so redraw rarely there
+            bar = tqdm(total=len(cells) + len(n_words), desc="benchmark", unit="cell", file=sys.stderr,
+                       leave=True, mininterval=0.5 if sys.stderr.isatty() else 15)
         except ImportError:
             bar = None
     results, floors = [], []
@@ -97,12 +99,12 @@ def run_sweep(levels, n_words, size: int = 1280, repeat: int | None = None, thre
         t = time_call(floor, page.textmap, page.linkmap, repeat=repeat)
         floors.append({"n_words": n, "median_s": t.median, "min_s": t.min, "max_s": t.max, "runs": t.runs})
         if bar:
-            bar.set_postfix_str(f"floor, {n} words")
+            bar.set_postfix_str(f"floor, {n} words", refresh=False)
             bar.update(1)
         first = None
         for name in levels:
             if bar:
-                bar.set_postfix_str(f"{name}, {n} words")
+                bar.set_postfix_str(f"{name}, {n} words", refresh=False)
             fn = funcs[name]
             if warmup:
                 boxes = fn(page.textmap, page.linkmap)      # compile/build, not timed
