@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent
 #: level -> (files, what it needs to run, build step, system packages)
 LEVEL_FACTS = {
     "reference": (["reference.py"], "Python, NumPy, OpenCV", "none", "none"),
-    "python": (["python_level.py::get_boxes_python,_finish_boxes"], "Python, NumPy, OpenCV", "none", "none"),
+    "python": (["python_level.py::get_boxes_python,finish_boxes"], "Python, NumPy, OpenCV", "none", "none"),
     "numba": (["loops.py", "numba_level.py"], "numba (brings its own LLVM compiler)",
               "JIT on first call, cached on disk", "none"),
     "cython": (["cython_kernels.pyx", "cython_level.py"], "Cython + a C compiler",

@@ -75,6 +75,23 @@ def get_boxes_numba(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, lo
     return boxes if len(boxes) else empty_boxes()
 
 
+def boxes_from_scores(labels, stats, textmap, best, text_threshold, low_text):
+    """The compiled per-label work once each label's best score ``best`` is known.
+
+    ``labels``/``stats`` from ``cv2.connectedComponentsWithStats``; returns the boxes
+    of the labels that pass the size and score filters, in label order.  Lets an
+    exercise plug its own per-label pass into the rest of the numba level.
+    """
+    n_labels = len(stats)
+    max_h, max_w = _region_size(stats, n_labels, *labels.shape)
+    slots = np.empty((n_labels, 4, 2), np.float32)
+    keep = np.zeros(n_labels, np.bool_)
+    _chunk(labels, stats, textmap, best, _float32(text_threshold), _float32(low_text),
+           max_h, max_w, 1, n_labels, slots, keep)
+    boxes = slots[keep]
+    return boxes if len(boxes) else empty_boxes()
+
+
 def get_boxes_numba_parallel(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4):
     """(parallel) :func:`get_boxes_numba` with the labels spread over ``numba.get_num_threads()`` threads."""
     textmap, linkmap, text_threshold, link_threshold, low_text = check_inputs(

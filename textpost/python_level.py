@@ -185,7 +185,7 @@ def get_boxes_roi(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_
     return np.stack(boxes).astype(np.float32)
 
 
-def _finish_boxes(boxes, points):
+def finish_boxes(boxes, points):
     """Steps 3f-3g for all boxes at once: the same float32 arithmetic as the reference, vectorised.
 
     ``boxes`` is (K, 4, 2) float32 from ``cv2.boxPoints``; ``points[i]`` holds box i's
@@ -217,7 +217,7 @@ def get_boxes_python(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, l
     - ``cv2.findNonZero`` finds the points (int32, in the same row-major order as
       ``np.where``), ready for ``cv2.minAreaRect`` without a conversion;
     - the diamond fix and the corner order, a dozen tiny NumPy calls per box, run once
-      for all boxes after the loop (``_finish_boxes``).
+      for all boxes after the loop (``finish_boxes``).
     """
     textmap, linkmap, text_threshold, link_threshold, low_text = check_inputs(
         textmap, linkmap, text_threshold, link_threshold, low_text)
@@ -251,4 +251,4 @@ def get_boxes_python(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, l
         all_points.append(points)
     if not boxes:
         return empty_boxes()
-    return _finish_boxes(np.stack(boxes), all_points)
+    return finish_boxes(np.stack(boxes), all_points)
