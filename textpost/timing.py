@@ -105,3 +105,30 @@ def set_threads(n: int) -> dict:
         except Exception:  # the extension could not be built: nothing to pin
             pass
     return settings
+
+
+def time_together(funcs: dict, *args, repeat: int | None = None, warmup: bool = True) -> dict:
+    """Time several functions on the same arguments in turns; returns ``{name: Timing}``.
+
+    Taking turns spreads a busy moment of the machine over all of them alike, so
+    their ratio is fairer than timing one after the other.  One untimed first call
+    each (compiling, caches) unless ``warmup=False``.
+    """
+    repeat = config.REPEAT if repeat is None else repeat
+    if warmup:
+        for f in funcs.values():
+            f(*args)
+    times = {name: [] for name in funcs}
+    for _ in range(max(repeat, 1)):
+        for name, f in funcs.items():
+            t0 = time.perf_counter()
+            f(*args)
+            times[name].append(time.perf_counter() - t0)
+    return {name: Timing(t) for name, t in times.items()}
+
+
+def change(before: float, after: float) -> str:
+    """How a time changed: '5.3x faster', '1.1x slower', or 'about the same' (within 5%)."""
+    r = before / after
+    return (f"about the same ({r:.2f}x)" if abs(r - 1) < 0.05 else
+            f"{r:.3g}x faster" if r > 1 else f"{1 / r:.3g}x slower")
