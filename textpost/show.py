@@ -4,6 +4,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import textwrap
+from pathlib import Path
 
 
 def source(func) -> str:
@@ -42,3 +43,37 @@ def show_diff(old, new, context: int = 1, docstrings: bool = False) -> None:
     diff = difflib.unified_diff(a_lines, b_lines, name_a, name_b, n=context, lineterm="")
     text = "\n".join(diff)
     print(text if text else f"{name_a} and {name_b} have the same code")
+
+
+def _display_path(path) -> str:
+    """``path`` relative to the repository (the folder above ``textpost/``), else its file name."""
+    p = Path(path).resolve()
+    root = Path(__file__).resolve().parent.parent
+    try:
+        return str(p.relative_to(root))
+    except ValueError:
+        return p.name
+
+
+def show_excerpt(path, start: str, end: str | None = None) -> None:
+    """Print the lines of a text file from the first line containing ``start`` through the next
+    line containing ``end`` (without ``end``: up to the first blank line), with their line numbers.
+
+    For walking through a source file a few lines at a time instead of printing all of it.
+    Raises ``ValueError`` when a marker is not in the file (it was edited: pick new markers).
+    """
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    name = _display_path(path)
+    first = next((i for i, line in enumerate(lines) if start in line), None)
+    if first is None:
+        raise ValueError(f"{name} has no line containing {start!r}")
+    if end is None:
+        last = next((i - 1 for i in range(first + 1, len(lines)) if not lines[i].strip()), len(lines) - 1)
+    else:
+        last = next((i for i in range(first, len(lines)) if end in lines[i]), None)
+        if last is None:
+            raise ValueError(f"{name} has no line containing {end!r} after line {first + 1}")
+    width = len(str(last + 1))
+    print(f"{name}, lines {first + 1}-{last + 1}:")
+    for i in range(first, last + 1):
+        print(f"{i + 1:>{width}}  {lines[i]}")
