@@ -40,12 +40,19 @@ import argparse
 import copy
 import hashlib
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
+try:
+    import nbformat
+except ImportError:                      # run by a Python without the workshop's packages
+    _venv = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
+    if _venv.exists() and Path(sys.executable).resolve() != _venv.resolve():
+        os.execv(str(_venv), [str(_venv), __file__, *sys.argv[1:]])
+    sys.exit("make_exercises.py needs nbformat: run `make exercises` (it sets up .venv first)")
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ".generated.json"
