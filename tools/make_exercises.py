@@ -50,7 +50,8 @@ try:
     import nbformat
 except ImportError:                      # run by a Python without the workshop's packages
     _venv = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
-    if _venv.exists() and Path(sys.executable).resolve() != _venv.resolve():
+    if _venv.exists() and not os.environ.get("TEXTPOST_REEXEC"):
+        os.environ["TEXTPOST_REEXEC"] = "1"
         os.execv(str(_venv), [str(_venv), __file__, *sys.argv[1:]])
     sys.exit("make_exercises.py needs nbformat: run `make exercises` (it sets up .venv first)")
 
