@@ -24,7 +24,6 @@ can be checked to hold exactly the same code.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import os
@@ -35,12 +34,12 @@ import subprocess
 import sys
 import sysconfig
 import textwrap
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .cppbuild import _file_lock, build_root  # one build folder and one lock for both compiled levels
 from .validate import check_inputs, empty_boxes
 
 PYX_PATH = Path(__file__).resolve().with_name("cython_kernels.pyx")
@@ -73,12 +72,6 @@ class CythonBuildError(RuntimeError):
         self.output = output
 
 
-def build_root() -> Path:
-    """Where builds go: ``$TEXTPOST_BUILD_DIR`` or ``textpost/_build`` (ignored by git)."""
-    env = os.environ.get("TEXTPOST_BUILD_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent / "_build"
-
-
 def c_compiler() -> str:
     """The C compiler setuptools will call (``$CC`` or Python's own), e.g. ``'gcc'``."""
     if os.name == "nt":
@@ -108,44 +101,6 @@ def source_hash(source: bytes | None = None) -> str:
                  sysconfig.get_config_var("EXT_SUFFIX")):
         h.update(repr(part).encode())
     return h.hexdigest()[:16]
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path, timeout: float = 600.0):
-    """An exclusive lock on ``path`` between processes (fcntl on POSIX, msvcrt on Windows)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as f:
-        deadline = time.monotonic() + timeout
-        if os.name == "nt":
-            import msvcrt
-            while True:
-                try:
-                    f.seek(0)
-                    msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"waited {timeout:.0f} s for the build lock {path}") from None
-                    time.sleep(0.2)
-            try:
-                yield
-            finally:
-                f.seek(0)
-                msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
-            while True:
-                try:
-                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"waited {timeout:.0f} s for the build lock {path}") from None
-                    time.sleep(0.2)
-            try:
-                yield
-            finally:
-                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 _BUILD_SCRIPT = textwrap.dedent("""\
