@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textpost import cppbuild
+from textpost import build as cppbuild
 from textpost.compare import compare_boxes
-from textpost.reference import get_boxes as reference
+from textpost.levels.reference import get_boxes as reference
 from textpost.synth import make_page
 
 
@@ -39,13 +39,13 @@ def ext():
         if os.environ.get("CI"):
             raise
         pytest.skip(f"C++ toolchain missing: {err}")
-    from textpost.cpp_level import load_extension
+    from textpost.levels.cpp_level import load_extension
     return load_extension()
 
 
 @pytest.fixture(scope="module")
 def levels(ext):
-    from textpost.cpp_level import get_boxes_cpp, get_boxes_cpp_direct
+    from textpost.levels.cpp_level import get_boxes_cpp, get_boxes_cpp_direct
     return {"cpp": get_boxes_cpp, "cpp_direct": get_boxes_cpp_direct}
 
 
@@ -341,7 +341,7 @@ def test_no_reference_leaks(ext):
 
 
 def test_thread_settings_and_version(ext):
-    from textpost import cpp_level
+    from textpost.levels import cpp_level
     before = cpp_level.get_num_threads()
     try:
         cpp_level.set_num_threads(1)
@@ -571,6 +571,6 @@ def test_compile_error_carries_the_compiler_text(ext, tmp_path, monkeypatch):
 
 
 def test_build_is_cached(ext):
-    from textpost.cpp_level import SOURCE, MODULE_NAME
+    from textpost.levels.cpp_level import SOURCE, MODULE_NAME
     assert cppbuild.build_extension(MODULE_NAME, SOURCE) is cppbuild.build_extension(MODULE_NAME, SOURCE)
     assert cppbuild.build_root() in Path(ext.__file__).parents

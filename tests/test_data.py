@@ -12,7 +12,7 @@ import pytest
 
 from textpost import data
 from textpost.data import SAMPLES, load_page_image, load_sample, load_samples, sample_path
-from textpost.reference import get_boxes
+from textpost.levels.reference import get_boxes
 from textpost.synth import make_page, paint_word
 
 ROOT = Path(__file__).resolve().parent.parent

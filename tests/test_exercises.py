@@ -16,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from textpost import check as check_module
 from textpost.check import check_solution
-from textpost.reference import get_boxes
+from textpost.levels.reference import get_boxes
 from textpost.synth import make_page
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from textpost import config
 from textpost.compare import compare_boxes
 from textpost.data import SAMPLES, load_sample
 from textpost.levels import ALL_LEVELS, LEVELS
-from textpost.reference import get_boxes
+from textpost.levels.reference import get_boxes
 from textpost.synth import make_page
 
 EXPECTED = Path(__file__).parent / "expected"

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from textpost import loops
+from textpost.levels import kernels as loops
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 
 - Every kernel that a ``%%cython`` cell of ``notebooks/05_cython.ipynb`` marks with
   ``# kernel: <name>`` ... ``# end kernel`` must be the same text as that kernel in
-  ``textpost/cython_kernels.pyx`` (``cython_level.kernel_sources``), so the notebook
+  ``textpost/levels/cython_kernels.pyx`` (``cython_level.kernel_sources``), so the notebook
   never teaches a kernel other than the one the Cython level runs.
 - A ``%%cython`` cell that fails to compile only prints its error, so in notebook 05
   and its exercise the next code cell after every ``%%cython`` cell must assert that
@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from textpost.cython_level import kernel_sources
+from textpost.levels.cython_level import kernel_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 LECTURE = ROOT / "notebooks" / "05_cython.ipynb"
@@ -53,7 +53,7 @@ def test_notebook_kernels_are_the_packages():
             if text != package[name]:
                 diff = "\n".join(difflib.unified_diff(package[name].splitlines(), text.splitlines(),
                                                       "cython_kernels.pyx", "notebook 05", lineterm=""))
-                pytest.fail(f"kernel {name!r} in notebook 05 differs from textpost/cython_kernels.pyx:\n{diff}")
+                pytest.fail(f"kernel {name!r} in notebook 05 differs from textpost/levels/cython_kernels.pyx:\n{diff}")
             shown[name] = text
     missing = SHOWN - set(shown)
     assert not missing, f"notebook 05 no longer shows the kernel(s) {sorted(missing)} in a %%cython cell"

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from textpost.reference import get_boxes
+from textpost.levels.reference import get_boxes
 from conftest import blank
 
 

@@ -1,4 +1,4 @@
-"""The semi-C level: the loop kernels (textpost.loops) as plain Python, under numba, and in Cython.
+"""The semi-C level: the loop kernels (textpost.levels.kernels) as plain Python, under numba, and in Cython.
 
 The kernels reimplement dilation, the convex hull and the minimum-area
 rectangle, so DESIGN allows 0.5 px; they follow OpenCV's own arithmetic and
@@ -23,10 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from textpost import cython_level, loops
+from textpost.levels import cython_level, kernels as loops
 from textpost.compare import compare_boxes
-from textpost.numba_level import get_boxes_loops, get_boxes_numba, get_boxes_numba_parallel
-from textpost.reference import get_boxes as reference
+from textpost.levels.numba_level import get_boxes_loops, get_boxes_numba, get_boxes_numba_parallel
+from textpost.levels.reference import get_boxes as reference
 from textpost.synth import make_page
 
 TOL = 0.5
@@ -311,7 +311,7 @@ def test_bad_input_same_exception_as_reference(levels, case):
 def test_numba_cache_is_used_by_a_new_process(levels):
     """cache=True with register_jitable callees: a second process loads the kernels from disk."""
     levels["numba"](*TINY["diamond"][:2])         # compiled (and cached) in this process
-    code = ("from textpost import numba_level as n; import numpy as np\n"
+    code = ("from textpost.levels import numba_level as n; import numpy as np\n"
             "t = np.zeros((9, 9), np.float32); t[2:7, 2:7] = 0.9\n"
             "n.get_boxes_numba(t, t * 0)\n"
             "print(len(n._boxes.stats.cache_hits), len(n._boxes.stats.cache_misses))")

@@ -78,7 +78,7 @@ def test_match_words_counts_recovered_words():
 
 def test_print_profile_shows_the_table(capsys):
     from textpost.profiling import profile_lines, top_lines
-    from textpost.reference import get_boxes
+    from textpost.levels.reference import get_boxes
     p = make_page(10, 160, seed=1)
     boxes, shares = profile_lines(get_boxes, p.textmap, p.linkmap)
     out = capsys.readouterr().out

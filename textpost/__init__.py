@@ -6,7 +6,7 @@ comparison, timing and profiling helpers, and the exercise checker.
 """
 from .compare import Comparison, assert_same_boxes, compare_boxes
 from .config import QUICK
-from .validate import check_inputs
+from .contract import check_inputs
 
 __all__ = ["Comparison", "assert_same_boxes", "compare_boxes", "QUICK", "check_inputs"]
 __version__ = "0.1.0"

@@ -54,7 +54,7 @@ def machine_info(settings: dict | None = None) -> dict:
             info[mod.lower()] = __import__(mod).__version__
         except ImportError:
             pass
-    cpp = sys.modules.get("textpost.cpp_level")
+    cpp = sys.modules.get("textpost.levels.cpp_level")
     if cpp is not None and hasattr(cpp, "opencv_version"):
         try:
             info["opencv_cpp"] = cpp.opencv_version()

@@ -118,7 +118,7 @@ def _reference(maps: _Maps) -> tuple[np.ndarray, tuple]:
     The reference is called up to ``config.REPEAT`` times, but stops after about
     :data:`TIME_BUDGET` seconds: on the large samples one call is all it gets.
     """
-    from .reference import get_boxes
+    from .levels.reference import get_boxes
     times = []
     while True:
         textmap, linkmap = maps.textmap.copy(), maps.linkmap.copy()

@@ -318,7 +318,7 @@ def _readme(metas: dict) -> str:
         "|---|---|---|---|---|---|",
         *rows,
         "",
-        "*reference boxes*: the number of boxes `textpost.reference.get_boxes` returns on the stored",
+        "*reference boxes*: the number of boxes `textpost.levels.reference.get_boxes` returns on the stored",
         "maps at its default thresholds (text 0.7, link 0.4, low text 0.4). It differs from the number",
         "of words: low-confidence words (peak score under 0.7, about 5% of the generated words) give",
         "no box, a word whose affinity between two letters is weak splits into two boxes, and on the",

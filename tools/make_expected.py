@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from textpost.data import SAMPLES, load_sample  # noqa: E402
-from textpost.reference import get_boxes  # noqa: E402
+from textpost.levels.reference import get_boxes  # noqa: E402
 
 
 def main() -> None:

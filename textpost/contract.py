@@ -1,9 +1,9 @@
-"""Input checks shared by every level.
+"""The input contract shared by every level.
 
-Every ``get_boxes`` implementation calls :func:`check_inputs` (the compiled
-C++ level repeats the same checks in C++ and raises the same exceptions), so
-that bad input gets a clear ``TypeError``/``ValueError`` that says what to do,
-never a crash or a silently wrong answer.
+Every ``get_boxes`` implementation, the compiled ones included, calls
+:func:`check_inputs` in Python before any work, so that bad input gets one clear
+``TypeError``/``ValueError`` that says what to do, never a crash or a silently
+wrong answer.
 """
 from __future__ import annotations
 
@@ -74,3 +74,9 @@ def check_inputs(textmap, linkmap, text_threshold, link_threshold, low_text):
 def empty_boxes() -> np.ndarray:
     """The result when no word is found: shape (0, 4, 2), float32."""
     return np.zeros((0, 4, 2), dtype=np.float32)
+
+
+def as_float32(value: float) -> np.float32:
+    """A threshold rounded to float32, the precision of OpenCV's threshold (huge values become inf)."""
+    with np.errstate(over="ignore"):
+        return np.float32(value)

@@ -1,16 +1,16 @@
 """The C/C++ level: the whole postprocess in a C++ extension module.
 
-``textpost/cpp/textpost_cpp.cpp`` receives the NumPy arrays through the NumPy C
+``textpost/levels/cpp/textpost_cpp.cpp`` receives the NumPy arrays through the NumPy C
 API, wraps them as ``cv::Mat`` without copying, and runs the per-component loop
 with OpenCV's C++ API, with the GIL released.  It is compiled on first use
 (:func:`load_extension`, a few seconds once; later calls and later processes
-reuse the build in ``textpost/_build/``).
+reuse the build in ``textpost/_build/``), by :func:`textpost.build.build_cpp`.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .cppbuild import build_extension
+from ..build import build_cpp
 
 #: the extension's source, walked through in the C++ notebook
 SOURCE = Path(__file__).resolve().parent / "cpp" / "textpost_cpp.cpp"
@@ -22,12 +22,12 @@ _module = None
 def load_extension(force: bool = False, verbose: bool = False):
     """Build (if needed) and import the extension module; return it.
 
-    Raises :class:`textpost.cppbuild.BuildError` with what is missing or the
+    Raises :class:`textpost.build.BuildError` with what is missing or the
     compiler's error text when it cannot be built.
     """
     global _module
     if _module is None or force:
-        _module = build_extension(MODULE_NAME, SOURCE, force=force, verbose=verbose)
+        _module = build_cpp(MODULE_NAME, SOURCE, force=force, verbose=verbose)
     return _module
 
 
@@ -35,7 +35,7 @@ def get_boxes_cpp(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_
     """Word boxes, computed by the C++ extension: same contract and result as the reference.
 
     Returns a ``(K, 4, 2)`` float32 array.  Bad input raises the same
-    ``TypeError``/``ValueError`` as :func:`textpost.validate.check_inputs`.
+    ``TypeError``/``ValueError`` as :func:`textpost.contract.check_inputs`.
     The first call compiles the extension when there is no build yet.
     """
     mod = _module if _module is not None else load_extension()

@@ -1,6 +1,6 @@
 """The per-component work of the postprocess, written as plain loops over arrays.
 
-The same algorithm as :mod:`textpost.reference`, step for step, but every step
+The same algorithm as :mod:`textpost.levels.reference`, step for step, but every step
 is a loop over pixels or points instead of a call into NumPy or OpenCV:
 
 ====================  ==========================================================
@@ -483,29 +483,16 @@ def boxes_from_labels(labels, stats, n_labels, textmap, text_threshold, low_text
     """The whole per-label loop of the reference: (K, 4, 2) float32 boxes in label order.
 
     ``labels``, ``stats``, ``n_labels`` come from ``cv2.connectedComponentsWithStats``;
-    the thresholds are float32. Scratch buffers are allocated once, for the largest region.
+    the thresholds are float32.
     """
     img_h, img_w = labels.shape
     best = label_max_scores(labels, textmap, n_labels)
     max_h, max_w = max_region_size(stats, n_labels, img_h, img_w)
-    mask = np.empty((max_h, max_w), np.uint8)
-    tmp = np.empty((max_h, max_w), np.uint8)
-    last = np.empty(max_w, np.int64)
-    pts = np.empty((2 * max_h, 2), np.int64)
-    work = np.empty((2 * max_h + 1, 2), np.int64)
-    hull = np.empty((2 * max_h + 1, 2), np.int64)
-    edges = np.empty((2 * max_h + 1, 3), np.float32)
-    boxes = np.empty((n_labels, 4, 2), np.float32)
-    count = 0
-    for k in range(1, n_labels):
-        if stats[k, 4] < 10:                 # size filter
-            continue
-        if best[k] < text_threshold:         # confidence filter
-            continue
-        box_of_label(labels, stats, k, textmap, low_text, mask, tmp, last, pts, work, hull, edges,
-                     boxes[count])
-        count += 1
-    return boxes[:count].copy()
+    slots = np.empty((n_labels, 4, 2), np.float32)
+    keep = np.zeros(n_labels, np.bool_)
+    boxes_of_chunk(labels, stats, textmap, best, text_threshold, low_text, max_h, max_w, 1, n_labels,
+                   slots, keep)
+    return slots[keep]
 
 
 @register_jitable
@@ -513,7 +500,8 @@ def boxes_of_chunk(labels, stats, textmap, best, text_threshold, low_text,
                    max_h, max_w, first, stop, slots, keep):
     """Labels ``first .. stop - 1``: each kept label's box into ``slots[k]``, and ``keep[k] = True``.
 
-    The unit of work when several threads share the labels (each chunk has its own buffers).
+    The unit of work when several threads share the labels (each chunk has its own buffers,
+    allocated once, for the largest region).
     ``best`` is :func:`label_max_scores`, ``max_h, max_w`` is :func:`max_region_size`.
     """
     mask = np.empty((max_h, max_w), np.uint8)

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""The loop kernels of textpost.loops, in Cython: typed memoryviews, C types, no GIL.
+"""The loop kernels of textpost.levels.kernels, in Cython: typed memoryviews, C types, no GIL.
 
 Each function sits between a line '# kernel: <name>' and a line '# end kernel'
 so that a notebook's %%cython cell can hold exactly the same text (a test

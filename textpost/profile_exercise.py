@@ -10,7 +10,7 @@ import math
 import cv2
 import numpy as np
 
-from .validate import check_inputs, empty_boxes
+from .contract import check_inputs, empty_boxes
 
 
 def get_boxes_mystery(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4):

@@ -1,7 +1,7 @@
 // _textpost_cpp: CRAFT's word-box postprocess as a CPython extension module in C++17.
 //
 // The C/C++ rung of the workshop's ladder.  It returns exactly the boxes of
-// textpost/reference.py (same boxes, same order), but
+// textpost/levels/reference.py (same boxes, same order), but
 //   * it receives the NumPy arrays through the NumPy C API and wraps their
 //     memory in cv::Mat headers without copying a pixel,
 //   * it runs the whole per-component loop in C++, with OpenCV's C++ API,
@@ -41,7 +41,7 @@
 //                      objects touched): errors are recorded in plain C++ and
 //                      turned into Python exceptions after the GIL is back.
 //
-// Build it with textpost.cppbuild.build_extension (textpost.cpp_level does).
+// Build it with textpost.build.build_extension (textpost.levels.cpp_level does).
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -651,7 +651,7 @@ const char kGetBoxesDoc[] =
     "--\n\n"
     "Word boxes from CRAFT's region (textmap) and affinity (linkmap) maps, computed in C++.\n"
     "Returns a (K, 4, 2) float32 array, the same boxes in the same order as\n"
-    "textpost.reference.get_boxes.  The GIL is released during the computation.";
+    "textpost.levels.reference.get_boxes.  The GIL is released during the computation.";
 
 PyObject* py_get_boxes(PyObject* /*module*/, PyObject* args, PyObject* kwargs) {
     return get_boxes_with(Method::spans, "OO|OOO:get_boxes", args, kwargs);

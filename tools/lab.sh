@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make lab`: set up (tools/setup.sh), then JupyterLab on the repository root, notebook 00 first.
+#
+#   bash tools/lab.sh                 # what `make lab` runs
+#   PORT=8899 bash tools/lab.sh       # `make lab PORT=8899`: exactly this port (fails if it is taken)
+#   NO_BROWSER=1 bash tools/lab.sh    # never try to open a browser, just print the URL
+#
+# The server serves the repository root, so the file browser reaches notebooks/, exercises/
+# and solutions/, and a link such as ../exercises/04_numba.ipynb in a notebook opens.
+# It listens on localhost only. As root (Docker, many cloud VMs and WSL images, CI) it adds
+# --allow-root, which Jupyter otherwise demands; a normal user never needs it.
+# tests/test_lab.py starts the server through this very script, with TEXTPOST_LAB_SKIP_SETUP=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+say() { printf '[lab] %s\n' "$*"; }
+
+if [ "${TEXTPOST_LAB_SKIP_SETUP:-0}" != 1 ]; then
+    bash tools/setup.sh
+fi
+
+# the same Python as tools/setup.sh and the Makefile: .venv, else the active conda environment
+if [ -x .venv/bin/python ]; then
+    PY=.venv/bin/python
+elif [ -n "${CONDA_PREFIX:-}" ]; then
+    PY="$CONDA_PREFIX/bin/python"
+else
+    PY=.venv/bin/python
+fi
+
+args=(
+    --ServerApp.root_dir="$ROOT"                                   # the whole workshop, not notebooks/ only
+    --LabApp.default_url=/lab/tree/notebooks/00_setup_check.ipynb  # ... with notebook 00 open first
+    --ServerApp.ip=localhost
+)
+
+if [ -n "${PORT:-}" ]; then
+    args+=(--ServerApp.port="$PORT" --ServerApp.port_retries=0)
+fi
+
+if [ "$(id -u)" = 0 ]; then
+    args+=(--allow-root)
+fi
+
+# A Linux machine without a graphical session (SSH, container, WSL without a browser): do not let
+# Python's webbrowser module start a text-mode browser in this terminal; print the URL instead.
+no_browser=${NO_BROWSER:-}
+if [ -z "$no_browser" ] && [ "$(uname -s)" = Linux ] && [ -z "${DISPLAY:-}" ] \
+        && [ -z "${WAYLAND_DISPLAY:-}" ] && [ -z "${BROWSER:-}" ] && ! grep -qi microsoft /proc/version 2>/dev/null; then
+    no_browser=1
+fi
+if [ "$no_browser" = 1 ]; then
+    args+=(--no-browser)
+    say "no browser here: open the URL that JupyterLab prints below (the line with ?token=),"
+    say "starting with http://localhost:${PORT:-8888}/lab (press Ctrl+C twice to stop the server)"
+    say "from another machine: ssh -L ${PORT:-8888}:localhost:${PORT:-8888} <this machine>, then open it there"
+fi
+
+exec "$PY" -m jupyter lab "${args[@]}"
