@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import io
 import json
 import subprocess
@@ -14,8 +15,13 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from line_profiler import LineProfiler
+
 from textpost import check as check_module
-from textpost.check import check_solution
+from textpost import config
+from textpost.check import check_hot_line, check_solution
+from textpost.compare import compare_boxes
+from textpost.data import SAMPLES, load_sample
 from textpost.levels.reference import get_boxes
 from textpost.synth import make_page
 
@@ -43,8 +49,6 @@ def run_tool(*args, cwd=ROOT):
 # --------------------------------------------------------------------------- the repository
 
 def test_repository_exercises_are_up_to_date(capsys):
-    if not any((ROOT / "solutions").glob("*.ipynb")):
-        pytest.skip("solutions/ has no notebooks yet")
     code = make_exercises.main(["--check"])
     out = capsys.readouterr()
     assert code == 0, (
@@ -302,76 +306,70 @@ def test_check_reports_missing_exercise(workdir, generate):
 
 # --------------------------------------------------------------------------- the checker
 
-@pytest.fixture(scope="module")
-def pages():
-    """Two small pages (one rotated) so the checker runs in well under a second."""
-    return {"small": make_page(20, size=160, seed=1),
-            "tilted": (make_page(12, size=(120, 200), seed=2, max_angle=20).textmap,
-                       make_page(12, size=(120, 200), seed=2, max_angle=20).linkmap)}
+FAST = ("edge_cases", "sparse")      # the two small samples: the checker runs in well under a second
 
 
-def test_checker_passes_the_reference(pages, capsys):
-    result = check_solution(get_boxes, pages, repeat=1)
+def test_expected_boxes_are_the_references():
+    """The checker's stored answers are what the reference returns (on the fast samples)."""
+    for name in FAST:
+        page = load_sample(name)
+        assert compare_boxes(get_boxes(page.textmap, page.linkmap), check_module.expected_boxes(name)).identical
+
+
+def test_checker_passes_the_reference(capsys):
+    assert check_solution(get_boxes, FAST) is True
     out = capsys.readouterr().out
-    assert result and result.ok
-    assert "All 2 samples match the reference." in out
-    assert "small" in out and "tilted" in out and "reference" in out
+    assert "All 2 samples match the reference." in out and "edge_cases" in out and "reference" in out
 
 
-def test_checker_accepts_pages_and_pairs(pages):
-    page = pages["small"]
-    assert check_solution(get_boxes, [page], repeat=0, verbose=False)
-    assert check_solution(get_boxes, {"pair": (page.textmap, page.linkmap)}, repeat=0, verbose=False)
-
-
-def test_checker_reports_a_missing_box(pages, capsys):
+def test_checker_reports_a_missing_box_and_its_usual_cause(capsys):
     def drop_last(textmap, linkmap):
         return get_boxes(textmap, linkmap)[:-1]
 
-    result = check_solution(drop_last, pages, repeat=0)
+    assert check_solution(drop_last, FAST, timing=False) is False
     out = capsys.readouterr().out
-    assert not result
-    assert "2 of 2 samples differ: small, tilted." in out
-    n = len(get_boxes(pages["small"].textmap, pages["small"].linkmap))
-    assert n > 1 and f"{n - 1} boxes vs {n} expected" in out
-    assert not result.samples[0].ok and result.samples[0].comparison.n_got == n - 1
+    assert "2 of 2 samples differ." in out
+    n = len(check_module.expected_boxes("sparse"))
+    assert f"{n - 1} boxes vs {n} expected" in out and "the two filters" in out
 
 
-def test_checker_reports_shifted_boxes_and_respects_tol(pages, capsys):
+@pytest.mark.parametrize("shift, cause", [(1.0, "a region one pixel short"), (200.0, "origin (x0, y0)")])
+def test_checker_names_the_usual_cause_of_shifted_boxes(shift, cause, capsys):
     def shifted(textmap, linkmap):
-        return get_boxes(textmap, linkmap) + np.float32(1.0)
+        return get_boxes(textmap, linkmap) + np.float32(shift)
 
-    result = check_solution(shifted, pages, repeat=0)
-    out = capsys.readouterr().out
-    assert not result
-    assert "max corner distance 1.41 px" in out and "differ" in out
-    assert not check_solution(shifted, pages, tol=0.5, repeat=0, verbose=False)
-    assert check_solution(shifted, pages, tol=1.5, repeat=0, verbose=False)
+    assert check_solution(shifted, FAST, timing=False) is False
+    assert cause in capsys.readouterr().out
 
 
-def test_checker_is_friendly_about_not_implemented(pages, capsys):
+def test_checker_respects_tol(capsys):
+    def shifted(textmap, linkmap):
+        return get_boxes(textmap, linkmap) + np.float32(0.3)
+
+    assert check_solution(shifted, FAST, timing=False) is False
+    assert check_solution(shifted, FAST, tol=0.5, timing=False) is True
+
+
+def test_checker_is_friendly_about_not_implemented(capsys):
     def stub(textmap, linkmap):
         raise NotImplementedError("exercise: replace this line with your solution")
 
-    result = check_solution(stub, pages)
+    assert check_solution(stub, FAST) is False
     out = capsys.readouterr().out
-    assert not result
-    assert "not implemented yet: write your solution in the cell above" in out
-    assert "NotImplementedError" in out
-    assert out.count("not implemented yet") == 1, "say it once, not once per sample"
+    assert out.count("not implemented yet: write your solution in the cell above") == 1
 
 
-def test_checker_reports_other_exceptions_without_raising(pages, capsys):
+def test_checker_reports_other_exceptions_without_raising(capsys):
     def broken(textmap, linkmap):
         return textmap.no_such_attribute
 
     def nothing(textmap, linkmap):
         pass
 
-    assert not check_solution(broken, pages, repeat=0)
+    assert check_solution(broken, FAST) is False
     out = capsys.readouterr().out
-    assert "AttributeError" in out and "no_such_attribute" in out and "in broken, line" in out
-    assert not check_solution(nothing, pages, repeat=0)
+    assert "AttributeError" in out and "no_such_attribute" in out
+    assert check_solution(nothing, FAST) is False
     assert "returned None" in capsys.readouterr().out
 
 
@@ -380,15 +378,21 @@ def test_checker_rejects_a_non_function():
         check_solution(np.zeros((0, 4, 2)))
 
 
-def test_default_samples_are_fewer_in_quick_mode(monkeypatch):
-    monkeypatch.setattr(check_module.config, "QUICK", True)
-    quick = check_module.default_samples()
-    monkeypatch.setattr(check_module.config, "QUICK", False)
-    full = check_module.default_samples()
-    assert "document" in full and "document" not in quick and "dense" not in full
-    assert set(quick) <= set(full)
-    try:
-        from textpost.data import SAMPLES
-    except ImportError:
-        return
-    assert set(full) <= set(SAMPLES)
+def test_default_samples_are_stored_samples():
+    assert set(check_module.SAMPLES) <= set(SAMPLES) and "dense" not in check_module.SAMPLES
+
+
+def test_hot_line_needs_an_answer_that_names_one_line(capsys):
+    from textpost.profile_exercise import get_boxes_mystery
+    lines, first = inspect.getsourcelines(get_boxes_mystery)
+    assert not check_hot_line(get_boxes_mystery, "=")           # in many lines
+    assert not check_hot_line(get_boxes_mystery, "k")
+    assert "exactly one line" in capsys.readouterr().out
+    lp = LineProfiler(get_boxes_mystery)
+    page = make_page(config.WORKSHOP_WORDS, config.SIZE, seed=7)
+    lp.runcall(get_boxes_mystery, page.textmap, page.linkmap)
+    from textpost.profiling import line_shares, top_lines
+    hot = top_lines(line_shares(lp, get_boxes_mystery), 1)[0]
+    assert check_hot_line(get_boxes_mystery, hot.lineno)
+    assert check_hot_line(get_boxes_mystery, lines[hot.lineno - first].strip())
+    assert not check_hot_line(get_boxes_mystery, first)         # the def line is never the hot one

@@ -1,15 +1,17 @@
 """The benchmark: ``python -m textpost.bench``.
 
 Times every chosen level on CRAFT-style maps of a given size as the number of
-words grows, together with the floor (threshold + labeling), one thread by
-default, and prints a table.  Speedups are ratios taken within one run.
+words grows, in interleaved repeats with the floor (OpenCV's labeling alone) and
+the thresholding beside it, one thread by default, and prints a table with each
+level's tool, algorithm and spread.  Ratios are taken within one run.
 
     python -m textpost.bench --levels reference,python --n 10,100,1000
     python -m textpost.bench --levels python,numba,cython,cpp --n 1000,3000 --json out.json
 
 The JSON holds ``results`` (one record per level and number of words: level,
-n_words, n_boxes, median_s, min_s, max_s, runs), ``floor`` (one record per
-number of words), ``machine`` and ``settings``.
+tool, algorithm, replaces_labeling, n_words, n_boxes, median_s, min_s, max_s, runs),
+``floor`` and ``threshold`` (one record per number of words: n_words, median_s, min_s,
+max_s, runs), ``machine`` and ``settings``.
 """
 from __future__ import annotations
 
@@ -24,9 +26,9 @@ import numpy as np
 
 from . import config
 from .compare import compare_boxes
-from .levels import ALL_LEVELS, get_level
+from .levels import ALL_LEVELS, INFO, get_level
 from .synth import make_page
-from .timing import Timing, floor, format_seconds, set_threads, time_call
+from .timing import Timing, format_range, format_seconds, measure_floor, progress_bar, set_threads
 
 
 def machine_info(settings: dict | None = None) -> dict:
@@ -70,100 +72,107 @@ def run_sweep(levels, n_words, size: int = 1280, repeat: int | None = None, thre
               warmup: bool = True) -> dict:
     """Time ``levels`` (names) at each number of words; return the benchmark record (see module doc).
 
-    Every level is called once before timing (compile time and first-use builds excluded);
-    with ``warmup=False`` that first call is timed too (for levels with nothing to compile,
-    it saves one slow call).
-    A level whose timed calls pass ``max_seconds`` in one cell stops early (``runs`` says
-    how many calls were timed).  With ``check``, each level's boxes are compared with
-    the first level's and the largest corner distance is recorded as ``max_dev_px``.
+    At each number of words the levels and the floor take turns: ``repeat`` rounds, one timed
+    call of each per round (interleaved repeats, so a busy moment of the machine touches all
+    alike).  Every level is called once first, untimed (compile time and first-use builds
+    excluded); with ``warmup=False`` that first call is the first timed one (for slow levels
+    with nothing to compile).  A level whose timed calls pass ``max_seconds`` stops early
+    (``runs`` says how many calls were timed).  With ``check``, each level's boxes are compared
+    with the first level's and the largest corner distance is recorded as ``max_dev_px``.
     """
     repeat = config.REPEAT if repeat is None else repeat
     funcs = {name: get_level(name) for name in levels}
     settings = set_threads(threads)
     settings.update({"threads": threads, "size": size, "repeat": repeat, "seed": seed,
                      "quick": config.QUICK})
-    cells = [(n, name) for n in n_words for name in levels]
-    bar = None
-    if progress:
-        try:
-            from tqdm import tqdm
-            # in a terminal the bar redraws in place; elsewhere (notebooks, logs) every redraw
-            # is kept, so redraw rarely there
-            bar = tqdm(total=len(cells) + len(n_words), desc="benchmark", unit="cell", file=sys.stderr,
-                       leave=True, mininterval=0.5 if sys.stderr.isatty() else 15)
-        except ImportError:
-            bar = None
-    results, floors = [], []
+    bar = progress_bar(len(n_words) * max(repeat, 1), "benchmark", unit="round") if progress else None
+    results, floors, thresholds = [], [], []
     for n in n_words:
         page = make_page(n, size, seed=seed)
-        t = time_call(floor, page.textmap, page.linkmap, repeat=repeat)
-        floors.append({"n_words": n, "median_s": t.median, "min_s": t.min, "max_s": t.max, "runs": t.runs})
-        if bar:
-            bar.set_postfix_str(f"floor, {n} words", refresh=False)
-            bar.update(1)
+        args = (page.textmap, page.linkmap)
+        boxes = {name: funcs[name](*args) for name in levels} if warmup else {}
+        times = {name: [] for name in levels}
+        floor_times = []
+        for _ in range(max(repeat, 1)):
+            floor_times.append(measure_floor(*args, repeat=1))
+            for name in levels:
+                if sum(times[name]) >= max_seconds:
+                    continue
+                t0 = time.perf_counter()
+                out = funcs[name](*args)
+                times[name].append(time.perf_counter() - t0)
+                boxes.setdefault(name, out)
+            if bar:
+                bar.set_postfix_str(f"{n} words", refresh=False)
+                bar.update(1)
+        for key, out in (("labeling", floors), ("threshold", thresholds)):
+            t = Timing([x for f in floor_times for x in getattr(f, key).times])
+            out.append({"n_words": n, "median_s": t.median, "min_s": t.min, "max_s": t.max, "runs": t.runs})
         first = None
         for name in levels:
-            if bar:
-                bar.set_postfix_str(f"{name}, {n} words", refresh=False)
-            fn = funcs[name]
-            if warmup:
-                boxes = fn(page.textmap, page.linkmap)      # compile/build, not timed
-                t = time_call(fn, page.textmap, page.linkmap, repeat=repeat, warmup=0, max_seconds=max_seconds)
-            else:
-                t0 = time.perf_counter()
-                boxes = fn(page.textmap, page.linkmap)
-                first_call = time.perf_counter() - t0
-                t = time_call(fn, page.textmap, page.linkmap, repeat=repeat - 1, warmup=0,
-                              max_seconds=max(max_seconds - first_call, 0)) if repeat > 1 and \
-                    first_call < max_seconds else None
-                t = Timing([first_call] + (t.times if t else []))
-            rec = {"level": name, "n_words": n, "n_boxes": int(len(boxes)), "median_s": t.median,
-                   "min_s": t.min, "max_s": t.max, "runs": t.runs}
+            t = Timing(times[name])
+            info = INFO[name]
+            rec = {"level": name, "tool": info.tool, "algorithm": info.algorithm,
+                   "replaces_labeling": info.replaces_labeling, "n_words": n,
+                   "n_boxes": int(len(boxes[name])), "median_s": t.median, "min_s": t.min,
+                   "max_s": t.max, "runs": t.runs}
             if check:
                 if first is None:
-                    first = (name, boxes)
+                    first = name
                 else:
-                    c = compare_boxes(boxes, first[1])
-                    rec["vs_level"] = first[0]
+                    c = compare_boxes(boxes[name], boxes[first])
+                    rec["vs_level"] = first
                     rec["max_dev_px"] = c.max_dist if c.same_count and not c.unmatched else None
-                    rec["same_boxes"] = bool(c.ok or (c.same_count and not c.unmatched and c.same_order))
+                    rec["same_boxes"] = bool(c.same_count and not c.unmatched and c.same_order)
             results.append(rec)
-            if bar:
-                bar.update(1)
     if bar:
         bar.close()
-    return {"results": results, "floor": floors, "machine": machine_info(settings), "settings": settings}
+    return {"results": results, "floor": floors, "threshold": thresholds,
+            "machine": machine_info(settings), "settings": settings}
+
+
+def merge_records(*records) -> dict:
+    """One record from several sweeps (e.g. the slow reference with fewer repeats, then the rest).
+
+    Results are concatenated in order; the floor, threshold and settings come from the last record.
+    """
+    merged = {key: records[-1][key] for key in ("floor", "threshold", "machine")}
+    merged["settings"] = dict(records[-1]["settings"])
+    merged["results"] = [r for rec in records for r in rec["results"]]
+    return merged
 
 
 def format_table(record: dict) -> str:
-    """The benchmark as a plain-text table, speedups against the first level of the run."""
+    """The benchmark as a plain-text table: each time with its spread (min-max over interleaved
+    repeats), x floor, the level's tool and algorithm, and whether its boxes agree."""
     floors = {f["n_words"]: f for f in record["floor"]}
-    rows = record["results"]
-    base_name = rows[0]["level"] if rows else None
-    base = {r["n_words"]: r["median_s"] for r in rows if r["level"] == base_name}
-    head = (f"{'level':<11}{'words':>7}{'boxes':>7}{'median':>11}{'min':>11}{'max':>11}{'runs':>6}"
-            f"{'x floor':>9}{'speedup':>10}  agrees")
+    thresholds = {f["n_words"]: f for f in record.get("threshold", [])}
+    head = (f"{'level':<11}{'tool':<8}{'words':>6}{'boxes':>6}{'median':>10}  {'spread (min-max)':<18}"
+            f"{'runs':>4}{'x floor':>9}  {'agrees':<14}algorithm")
     lines = [head, "-" * len(head)]
     last_n = None
-    for r in rows:
+    for r in record["results"]:
         n = r["n_words"]
         if n != last_n:
-            f = floors[n]
-            lines.append(f"{'(floor)':<11}{n:>7}{'':>7}{format_seconds(f['median_s']):>11}"
-                         f"{format_seconds(f['min_s']):>11}{format_seconds(f['max_s']):>11}{f['runs']:>6}"
-                         f"{1.0:>9.2f}")
+            for label, f in (("floor", floors[n]), ("threshold", thresholds.get(n))):
+                if f:
+                    lines.append(f"{'(' + label + ')':<19}{n:>6}{'':>6}{format_seconds(f['median_s']):>10}  "
+                                 f"{format_range(f['min_s'], f['max_s']):<18}{f['runs']:>4}"
+                                 f"{f['median_s'] / floors[n]['median_s']:>9.2f}  {'':<14}"
+                                 + ("labeling alone (cv2.connectedComponentsWithStats, 4-conn.)"
+                                    if label == "floor" else "two maps to one binary, beside the floor"))
             last_n = n
-        xfloor = r["median_s"] / floors[n]["median_s"]
-        speed = base[n] / r["median_s"] if n in base else float("nan")
+        fl = floors[n]
+        xfloor = r["median_s"] / fl["median_s"]
         if "max_dev_px" in r:
             agrees = ("yes" if r["max_dev_px"] == 0 else f"{r['max_dev_px']:.2g} px") \
-                if r["max_dev_px"] is not None else "NO (count/match differs)"
-            agrees += f" vs {r['vs_level']}"
+                if r["max_dev_px"] is not None else "NO"
         else:
             agrees = "(baseline)"
-        lines.append(f"{r['level']:<11}{n:>7}{r['n_boxes']:>7}{format_seconds(r['median_s']):>11}"
-                     f"{format_seconds(r['min_s']):>11}{format_seconds(r['max_s']):>11}{r['runs']:>6}"
-                     f"{xfloor:>9.2f}{speed:>9.1f}x  {agrees}")
+        tie = "~" if r["min_s"] <= fl["max_s"] and fl["min_s"] <= r["max_s"] else " "
+        lines.append(f"{r['level']:<11}{r.get('tool', ''):<8}{n:>6}{r['n_boxes']:>6}"
+                     f"{format_seconds(r['median_s']):>10}  {format_range(r['min_s'], r['max_s']):<18}"
+                     f"{r['runs']:>4}{xfloor:>8.2f}{tie}  {agrees:<14}{r.get('algorithm', '')}")
     m = record["machine"]
     s = record["settings"]
     lines.append("")
@@ -172,7 +181,8 @@ def format_table(record: dict) -> str:
                  + f"), repeat {s['repeat']}" + (", QUICK mode" if s.get("quick") else ""))
     lines.append(f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, "
                  f"OpenCV {m['opencv']}" + (f" (C++ level: OpenCV {m['opencv_cpp']})" if "opencv_cpp" in m else ""))
-    lines.append(f"speedup = time of '{base_name}' / time of the level, same run; x floor = time / floor time")
+    lines.append("x floor = median / floor median; '~' = its spread overlaps the floor's (a tie); "
+                 "agrees = same boxes as the first level")
     return "\n".join(lines)
 
 
@@ -218,7 +228,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     record = run_sweep(levels, args.n, size=args.size, repeat=args.repeat, threads=args.threads,
                        seed=args.seed, max_seconds=args.max_seconds,
-                       progress=not args.no_progress and sys.stderr.isatty() or None)
+                       progress=not args.no_progress)
     print(format_table(record))
     print(f"(benchmark took {time.perf_counter() - t0:.1f} s)")
     if args.json:
@@ -236,14 +246,3 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-def merge_records(*records) -> dict:
-    """One record from several sweeps (e.g. the slow reference with fewer repeats, then the rest).
-
-    Results are concatenated in order; the floor and settings come from the last record.
-    """
-    merged = {"results": [], "floor": records[-1]["floor"], "machine": records[-1]["machine"],
-              "settings": dict(records[-1]["settings"])}
-    for r in records:
-        merged["results"].extend(r["results"])
-    return merged

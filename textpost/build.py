@@ -236,7 +236,7 @@ def compile_extension(name: str, source: bytes, suffix: str, *, key_parts=(), pr
     from setuptools import Distribution, Extension
 
     ext_suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    key = _fingerprint([source, name, language, *include_dirs, *compile_args, *link_args, *key_parts,
+    key = _fingerprint([source, name, language, *compiler_command(language), *include_dirs, *compile_args, *link_args, *key_parts,
                         sys.version, np.__version__, ext_suffix])
     root = build_root()
     out_dir = root / f"{name}-{key}"

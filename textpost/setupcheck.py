@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import importlib
 import platform
-import shutil
-import subprocess
 import sys
-import sysconfig
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,56 +87,50 @@ def check_line_profiler() -> Check:
         return Check("line_profiler profiles by line", False, f"{type(e).__name__}: {e}", FIX_VENV, "notebook 02")
 
 
-def _which_any(names):
-    for n in names:
-        p = shutil.which(n)
-        if p:
-            return p
-    return None
-
-
 def check_c_compiler() -> Check:
-    cc = (sysconfig.get_config_var("CC") or "").split()
-    path = _which_any(([cc[0]] if cc else []) + ["cc", "gcc", "clang", "cl"])
-    return Check("C compiler (for Cython)", path is not None, path or "none found on PATH", FIX_CC, "notebook 05")
+    """Build a one-line Cython module through the workshop's own builder: PASS means notebook 05 builds."""
+    from .build import BuildError, build_cython, compiler_command
+    try:
+        mod = build_cython("def answer():\n    return 42\n", "setup_probe")
+        ok, detail = mod.answer() == 42, f"{compiler_command('c')[0]}: built and imported a Cython module"
+    except BuildError as e:
+        ok, detail = False, str(e).splitlines()[0]
+    return Check("C compiler (for Cython)", ok, detail, FIX_CC, "notebook 05")
+
+
+_PROBE_CPP = """\
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+#include <opencv2/core.hpp>
+static PyObject* version(PyObject*, PyObject*) { return PyUnicode_FromString(CV_VERSION); }
+static PyMethodDef methods[] = {{"version", version, METH_NOARGS, nullptr}, {nullptr, nullptr, 0, nullptr}};
+static PyModuleDef module = {PyModuleDef_HEAD_INIT, "_setup_probe_cpp", nullptr, -1, methods};
+PyMODINIT_FUNC PyInit__setup_probe_cpp(void) { import_array(); return PyModule_Create(&module); }
+"""
 
 
 def check_cxx_opencv() -> list[Check]:
-    """A C++ compiler, pkg-config, OpenCV's C++ headers, and a tiny program that links against them."""
-    out = []
-    cxx = _which_any(["c++", "g++", "clang++"])
-    out.append(Check("C++ compiler", cxx is not None, cxx or "none of c++, g++, clang++ on PATH",
-                     FIX_CXX_OPENCV, "notebook 06"))
-    pkg = shutil.which("pkg-config")
-    out.append(Check("pkg-config", pkg is not None, pkg or "not on PATH", FIX_CXX_OPENCV, "notebook 06"))
-    flags = None
-    if pkg:
-        r = subprocess.run([pkg, "--cflags", "--libs", "opencv4"], capture_output=True, text=True)
-        ver = subprocess.run([pkg, "--modversion", "opencv4"], capture_output=True, text=True).stdout.strip()
-        ok = r.returncode == 0
-        flags = r.stdout.split() if ok else None
-        out.append(Check("OpenCV C++ library (pkg-config opencv4)", ok,
-                         f"OpenCV {ver}" if ok else (r.stderr.strip().splitlines() or ["not found"])[0],
-                         FIX_CXX_OPENCV, "notebook 06"))
-    else:
-        out.append(Check("OpenCV C++ library (pkg-config opencv4)", False, "needs pkg-config", FIX_CXX_OPENCV,
-                         "notebook 06"))
-    if cxx and flags is not None:
-        src = ('#include <opencv2/core.hpp>\n#include <opencv2/imgproc.hpp>\n#include <cstdio>\n'
-               'int main() { cv::Mat m = cv::Mat::zeros(8, 8, CV_8U); m.at<unsigned char>(3, 4) = 1;\n'
-               '  std::vector<cv::Point> p; cv::findNonZero(m, p); std::printf("%d", (int)p.size()); }\n')
-        with tempfile.TemporaryDirectory() as d:
-            cpp, exe = Path(d) / "t.cpp", Path(d) / "t"
-            cpp.write_text(src)
-            r = subprocess.run([cxx, "-std=c++17", str(cpp), "-o", str(exe)] + flags, capture_output=True, text=True)
-            if r.returncode == 0:
-                run = subprocess.run([str(exe)], capture_output=True, text=True)
-                ok = run.returncode == 0 and run.stdout.strip() == "1"
-                detail = "compiled, linked and ran" if ok else f"ran with exit code {run.returncode}: {run.stderr[:200]}"
-            else:
-                ok, detail = False, "compile failed: " + (r.stderr.strip().splitlines() or ["?"])[-1][:200]
-        out.append(Check("C++ program using OpenCV builds and runs", ok, detail, FIX_CXX_OPENCV, "notebook 06"))
-    return out
+    """Build a tiny C++ extension against NumPy and OpenCV through the workshop's own builder."""
+    from .build import BuildError, build_cpp, check_toolchain, compiler_command
+    try:
+        found = check_toolchain("c++", opencv=True)
+        tools = Check("C++ compiler, pkg-config, OpenCV C++ headers", True,
+                      f"{compiler_command('c++')[0]}, OpenCV {found.get('opencv4', '?')}", FIX_CXX_OPENCV,
+                      "notebook 06")
+    except BuildError as e:
+        return [Check("C++ compiler, pkg-config, OpenCV C++ headers", False, str(e).splitlines()[0],
+                      FIX_CXX_OPENCV, "notebook 06")]
+    with tempfile.TemporaryDirectory() as d:
+        src = Path(d) / "probe.cpp"
+        src.write_text(_PROBE_CPP)
+        try:
+            ok, detail = True, f"built and imported; OpenCV {build_cpp('_setup_probe_cpp', src).version()}"
+        except BuildError as e:
+            ok, detail = False, str(e).splitlines()[0]
+    return [tools, Check("C++ extension with NumPy and OpenCV builds", ok, detail, FIX_CXX_OPENCV,
+                         "notebook 06")]
 
 
 def run_all() -> list[Check]:

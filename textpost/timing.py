@@ -7,6 +7,7 @@ min/median/max.
 """
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -133,6 +134,18 @@ def measure_floor(textmap, linkmap, repeat: int | None = None, link_threshold: f
         t_thresh.append(t1 - t0)
         t_label.append(t2 - t1)
     return Floor(Timing(t_label), Timing(t_thresh))
+
+
+def progress_bar(total: int, desc: str, unit: str = "step"):
+    """A progress bar for a long loop: a widget in JupyterLab, a line in a terminal (``tqdm.auto``).
+
+    ``None`` (no bar) when ``TEXTPOST_PROGRESS=0``: set by ``make test`` and by the refresh
+    script, so the stored outputs of executed notebooks carry no progress noise.
+    """
+    if os.environ.get("TEXTPOST_PROGRESS", "1").strip() == "0":
+        return None
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit=unit, leave=False)
 
 
 def set_threads(n: int) -> dict:

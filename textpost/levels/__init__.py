@@ -19,13 +19,14 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-#: the algorithms, as the registry and the tables name them
-FULL_MAP = "full map per label"
+#: the algorithms, as the registry and the tables name them (each level's docstring says more)
+FULL_MAP = "full map per label"                    # the published code: mask, dilate, search on the whole map
 HOISTED = "full map per label, invariants hoisted"
-CROPPED = "box-cropped"
-CROPPED_TRIMMED = "box-cropped, per-label overhead trimmed"
-KERNELS = "loop kernels: one-pass binarize and label maxima, row extremes into the rectangle"
-ROW_SPANS = "box-cropped, row spans: dilation and points from each row's extent"
+CROPPED = "box-cropped"                            # every per-label step inside the label's own region
+TRIMMED = "box-cropped, trimmed"                   # + one-pass confidence filter, fewer calls per label
+KERNELS = "loop kernels"                           # plain loops: one-pass binarize and label maxima,
+                                                   # row extremes into the rectangle fit
+ROW_SPANS = "box-cropped, row spans"               # dilation and points from each row's first/last pixel
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,10 @@ _REGISTRY = [
     Level("reference", ".reference", "get_boxes", "python", FULL_MAP),
     Level("py_hoisted", ".python_level", "get_boxes_hoisted", "python", HOISTED, main=False),
     Level("py_roi", ".python_level", "get_boxes_roi", "python", CROPPED, main=False),
-    Level("python", ".python_level", "get_boxes_python", "python", CROPPED_TRIMMED),
+    Level("python", ".python_level", "get_boxes_python", "python", TRIMMED),
     Level("numba", ".numba_level", "get_boxes_numba", "numba", KERNELS),
     Level("cython", ".cython_level", "get_boxes_cython", "cython", KERNELS),
-    Level("cpp_direct", ".cpp_level", "get_boxes_cpp_direct", "cpp", CROPPED_TRIMMED + " (the python level's)",
-          main=False),
+    Level("cpp_direct", ".cpp_level", "get_boxes_cpp_direct", "cpp", TRIMMED, main=False),
     Level("cpp", ".cpp_level", "get_boxes_cpp", "cpp", ROW_SPANS),
 ]
 

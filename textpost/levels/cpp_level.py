@@ -1,16 +1,19 @@
 """The C/C++ level: the whole postprocess in a C++ extension module.
 
-``textpost/levels/cpp/textpost_cpp.cpp`` receives the NumPy arrays through the NumPy C
-API, wraps them as ``cv::Mat`` without copying, and runs the per-component loop
-with OpenCV's C++ API, with the GIL released.  It is compiled on first use
-(:func:`load_extension`, a few seconds once; later calls and later processes
-reuse the build in ``textpost/_build/``), by :func:`textpost.build.build_cpp`.
+The arguments are checked here, in Python, by the contract every level shares
+(:func:`textpost.contract.check_inputs`); then ``textpost/levels/cpp/textpost_cpp.cpp``
+receives the float32 maps through the NumPy C API, wraps them as ``cv::Mat``
+without copying, and runs the per-component loop with OpenCV's C++ API, with the
+GIL released.  It is compiled on first use (:func:`load_extension`, a few seconds
+once; later calls and later processes reuse the build in ``textpost/_build/``),
+by :func:`textpost.build.build_cpp`.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..build import build_cpp
+from ..contract import check_inputs
 
 #: the extension's source, walked through in the C++ notebook
 SOURCE = Path(__file__).resolve().parent / "cpp" / "textpost_cpp.cpp"
@@ -38,8 +41,9 @@ def get_boxes_cpp(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_
     ``TypeError``/``ValueError`` as :func:`textpost.contract.check_inputs`.
     The first call compiles the extension when there is no build yet.
     """
+    args = check_inputs(textmap, linkmap, text_threshold, link_threshold, low_text)
     mod = _module if _module is not None else load_extension()
-    return mod.get_boxes(textmap, linkmap, text_threshold, link_threshold, low_text)
+    return mod.get_boxes(*args)   # float32 C-contiguous maps, float thresholds
 
 
 def set_num_threads(n: int) -> None:
@@ -68,5 +72,6 @@ def get_boxes_cpp_direct(textmap, linkmap, text_threshold=0.7, link_threshold=0.
     ``cv::dilate``, every nonzero pixel to ``cv::minAreaRect``), where
     :func:`get_boxes_cpp` computes the same rectangle from row spans.
     """
+    args = check_inputs(textmap, linkmap, text_threshold, link_threshold, low_text)
     mod = _module if _module is not None else load_extension()
-    return mod.get_boxes_direct(textmap, linkmap, text_threshold, link_threshold, low_text)
+    return mod.get_boxes_direct(*args)

@@ -1,23 +1,19 @@
 // _textpost_cpp: CRAFT's word-box postprocess as a CPython extension module in C++17.
 //
-// The C/C++ rung of the workshop's ladder.  It returns exactly the boxes of
-// textpost/levels/reference.py (same boxes, same order), but
-//   * it receives the NumPy arrays through the NumPy C API and wraps their
-//     memory in cv::Mat headers without copying a pixel,
-//   * it runs the whole per-component loop in C++, with OpenCV's C++ API,
-//     looking only at each component's own bounding box,
-//   * it releases the GIL while it computes, so that two Python threads can
-//     run two pages at the same time.
+// The C/C++ rung of the workshop's ladder: exactly the boxes of
+// textpost/levels/reference.py (same boxes, same order), with the NumPy arrays
+// wrapped as cv::Mat without copying a pixel, the whole per-component loop in
+// C++ (OpenCV's C++ API, each component's own bounding box only), and the GIL
+// released while it computes, so that two Python threads can run two pages at once.
 //
-// Two functions, one result:
-//   get_boxes_direct  steps 3d-3e as the reference does them (a mask image per
-//                     component, cv::dilate, every pixel to cv::minAreaRect);
-//   get_boxes         the same rectangle from each row's first and last pixel
-//                     (points_spans below): the version to use.
+// Two functions, one result: get_boxes_direct does steps 3d-3e as the reference
+// does them; get_boxes computes the same rectangle from each row's first and
+// last pixel (points_spans below), the version to use.
 //
-// Layout of this file: Part 1 is plain C++ (the algorithm, no Python), Part 2
-// the Python side (argument checks, conversion, GIL, result), Part 3 the
-// module table and its init function.
+// Part 1 is plain C++ (the algorithm, no Python), Part 2 the Python side
+// (conversion, GIL, errors, result), Part 3 the module table.  The arguments are
+// checked before they get here, in Python, by the contract every level shares
+// (textpost/contract.py, called in textpost/levels/cpp_level.py).
 //
 // Written by hand against the CPython and NumPy C APIs (no pybind11), so that
 // every step a binding library would hide is visible:
@@ -27,21 +23,17 @@
 //                      *new* (we own one reference and must give it back with
 //                      Py_DECREF exactly once, on every path, errors included).
 //                      Each function below says which kind it returns.
-//   array flags        PyArray_FromAny(..., NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED)
-//                      returns the very same array when it already is aligned,
-//                      C-ordered float32 (no copy) and a converted copy otherwise
-//                      (float64, Fortran order, strided views).
-//   zero-copy cv::Mat  cv::Mat(rows, cols, CV_32F, pointer) is only a header that
-//                      points at NumPy's memory: no allocation, no copy, and it
-//                      never frees that memory.  The NumPy array must stay alive
-//                      while the Mat is used; we hold a reference to make sure.
+//   array flags        the maps are converted to aligned, C-ordered float32,
+//                      which costs nothing when they already are (as_float32_map).
+//   zero-copy cv::Mat  a cv::Mat header over NumPy's memory, which must stay
+//                      alive while the Mat is used (wrap).
 //   the GIL            Py_BEGIN_ALLOW_THREADS ... Py_END_ALLOW_THREADS lets other
 //                      Python threads run while we compute.  Between the two,
 //                      no Python API may be called (no exceptions raised, no
 //                      objects touched): errors are recorded in plain C++ and
 //                      turned into Python exceptions after the GIL is back.
 //
-// Build it with textpost.build.build_extension (textpost.levels.cpp_level does).
+// Built by textpost.build.build_cpp (textpost/levels/cpp_level.py calls it).
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -53,29 +45,23 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <cfloat>
 #include <climits>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <new>
 #include <vector>
 
 // The float32 formulas below must round exactly like NumPy's float32 arithmetic:
-// a fused multiply-add would skip one rounding step.  cppbuild passes
+// a fused multiply-add would skip one rounding step.  textpost/build.py passes
 // -ffp-contract=off (GCC and Clang); Clang also honours the standard pragma.
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
 #endif
 
 namespace {
-
-// numbers.Real, looked up once when the module is imported (a new reference we keep).
-PyObject* g_numbers_real = nullptr;
-// numpy.errstate, likewise (used to silence the float64 -> float32 overflow warning).
-PyObject* g_np_errstate = nullptr;
 
 // ---------------------------------------------------------------------------
 // Part 1. Plain C++: the postprocess itself.  No Python in this part, so it can
@@ -90,53 +76,20 @@ constexpr uint8_t kText = 1;
 constexpr uint8_t kLink = 2;
 constexpr uint8_t kLinkOnly = kLink;  // link set, text not set
 
-// double -> float32 with round-to-nearest, the way NumPy casts a Python float
-// and OpenCV's threshold casts its double threshold; values beyond the float32
-// range become +-inf (spelled out, because a plain cast of such a value is
-// undefined behaviour in C++).
-float to_float32(double v) {
-    // halfway between FLT_MAX and 2^128: from here on, rounding gives infinity
-    constexpr double kOverflow = 0x1.ffffffp+127;
-    if (v >= kOverflow) return std::numeric_limits<float>::infinity();
-    if (v <= -kOverflow) return -std::numeric_limits<float>::infinity();
-    return static_cast<float>(v);
-}
+// text_threshold, link_threshold, low_text, as float32: NumPy compares a float32
+// map with a Python float in float32, and cv::threshold does too.
+struct Thresholds { float text, link, low; };
 
-// 1 when v is NaN or +-inf: exactly the floats whose exponent bits are all ones.
-inline uint32_t nonfinite_bit(float v) {
-    uint32_t bits;
-    std::memcpy(&bits, &v, sizeof bits);   // the float's bits (memcpy: the legal way to type-pun)
-    return (bits & 0x7f800000u) == 0x7f800000u;
-}
-
-struct Thresholds {
-    float text;   // text_threshold, compared as float32 like NumPy does
-    float link;   // link_threshold, as OpenCV's threshold uses it
-    float low;    // low_text, likewise
-};
-
-// Two ways to do steps 3d-3e, with the same result:
-enum class Method {
-    // The reference's steps one for one, on the component's region only: build
-    // the mask image, cv::dilate it, hand every nonzero pixel to cv::minAreaRect.
-    direct,
-    // The same rectangle from row spans: no image, no cv::dilate (see points_spans).
-    spans,
-};
-
-// What the computation reports back to the Python side.
-struct Outcome {
-    std::vector<float> boxes;       // K * 4 * 2 floats
-    bool text_finite = true;        // false: textmap holds NaN/inf (nothing else computed)
-    bool link_finite = true;        // ... linkmap
-};
+// Two ways to do steps 3d-3e, with the same result: `direct` follows the
+// reference (a mask image, cv::dilate, every nonzero pixel to cv::minAreaRect,
+// on the component's region only), `spans` needs no image (see points_spans).
+enum class Method { direct, spans };
 
 // Buffers reused from one component to the next: after the first few
 // components, the loop allocates nothing.
 struct Workspace {
     std::vector<uint8_t> mask;          // direct: the component's mask, region-sized
     std::vector<uint8_t> grown;         // direct: the dilated mask
-    std::vector<cv::Mat> kernels;       // direct: dilation kernels by niter
     std::vector<int> first, last;       // spans: the mask's first/last column in each row
     std::vector<cv::Point> points;      // the points for minAreaRect, image coordinates
 };
@@ -149,12 +102,10 @@ struct Component {
     int sx, sy, ex, ey;     // the region: columns sx..ex-1, rows sy..ey-1
 };
 
-// Step 1, fused: binarise both maps into the score image and look for NaN/inf,
-// in one pass over the pixels.  Returns false when a map is not finite.
-// The loop body has no branches, so the compiler turns it into SIMD code
-// (several pixels per instruction).
-bool binarise(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr,
-              cv::Mat& score, Outcome& out) {
+// Step 1, both maps in one pass: the score image.  The loop body has no
+// branches, so the compiler turns it into SIMD code (several pixels per
+// instruction).
+void binarise(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr, cv::Mat& score) {
     score.create(text.size(), CV_8U);
     // Copy everything the inner loop reads into locals: `s` is a uint8_t
     // pointer, and C++ lets a byte store alias any object, so with
@@ -162,7 +113,6 @@ bool binarise(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr,
     // after every store and give up on SIMD.
     const int rows = text.rows, cols = text.cols;
     const float low = thr.low, link_thr = thr.link;
-    uint32_t bad = 0;   // bit 0: textmap has NaN/inf, bit 1: linkmap has
     for (int r = 0; r < rows; ++r) {
         const float* t = text.ptr<float>(r);
         const float* l = link.ptr<float>(r);
@@ -170,19 +120,8 @@ bool binarise(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr,
         for (int c = 0; c < cols; ++c) {
             // strictly greater, in float32: what cv::threshold(THRESH_BINARY) does
             s[c] = static_cast<uint8_t>((t[c] > low ? kText : 0) | (l[c] > link_thr ? kLink : 0));
-            bad |= nonfinite_bit(t[c]) | (nonfinite_bit(l[c]) << 1);
         }
     }
-    out.text_finite = !(bad & 1);
-    out.link_finite = !(bad & 2);
-    return bad == 0;
-}
-
-const cv::Mat& kernel_for(int niter, Workspace& ws) {
-    if (static_cast<size_t>(niter) >= ws.kernels.size()) ws.kernels.resize(niter + 1);
-    cv::Mat& kernel = ws.kernels[niter];
-    if (kernel.empty()) kernel = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(1 + niter, 1 + niter));
-    return kernel;
 }
 
 // Steps 3b-3e, direct method.  Fills ws.points with every nonzero pixel of the
@@ -215,7 +154,8 @@ bool points_direct(const Component& cc, const cv::Mat& labels, const cv::Mat& sc
     // neutral value, just like cv2.dilate on the reference's slice.
     ws.grown.resize(ws.mask.size());
     cv::Mat grown(rh, rw, CV_8U, ws.grown.data());  // right size and type: dilate fills it in place
-    cv::dilate(mask, grown, kernel_for(cc.niter, ws));
+    const int ksize = 1 + cc.niter;
+    cv::dilate(mask, grown, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(ksize, ksize)));
 
     // 3e. its nonzero pixels, row by row like np.where, in image coordinates
     cv::findNonZero(grown, ws.points);   // (no nonzero pixel: an empty vector)
@@ -318,28 +258,17 @@ void box_from_points(const std::vector<cv::Point>& points, float box[8]) {
 
     // 3g. start at the corner with the smallest x + y (the first one on ties)
     int start = 0;
-    float best_sum = box[0] + box[1];
-    for (int i = 1; i < 4; ++i) {
-        const float s = box[2 * i] + box[2 * i + 1];
-        if (s < best_sum) {
-            best_sum = s;
-            start = i;
-        }
-    }
-    float rolled[8];
-    for (int i = 0; i < 4; ++i) {
-        rolled[2 * i] = box[2 * ((i + start) % 4)];
-        rolled[2 * i + 1] = box[2 * ((i + start) % 4) + 1];
-    }
-    std::memcpy(box, rolled, sizeof rolled);
+    for (int i = 1; i < 4; ++i)
+        if (box[2 * i] + box[2 * i + 1] < box[2 * start] + box[2 * start + 1]) start = i;
+    std::rotate(box, box + 2 * start, box + 8);   // corner `start` (2 floats each) comes first
 }
 
-// The whole postprocess on two float32 maps of the same size.
-// Returns false when a map contains NaN/inf (flags in `out`).
-bool find_boxes(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr,
-                Method method, Outcome& out) {
+// The whole postprocess on two float32 maps of the same size (checked, finite:
+// the Python side saw to that).  Appends 8 floats per box to `boxes`.
+void find_boxes(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr,
+                Method method, std::vector<float>& boxes) {
     cv::Mat score;
-    if (!binarise(text, link, thr, score, out)) return false;            // 1.
+    binarise(text, link, thr, score);                                    // 1.
 
     cv::Mat labels, stats, centroids;                                    // 2.
     const int n_labels = cv::connectedComponentsWithStats(score, labels, stats, centroids, 4, CV_32S);
@@ -348,14 +277,10 @@ bool find_boxes(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr,
     float box[8];
     for (int k = 1; k < n_labels; ++k) {                                 // 3.
         const int* st = stats.ptr<int>(k);
-        Component cc;
-        cc.k = k;
         const int area = st[cv::CC_STAT_AREA];
         if (area < 10) continue;                                         // 3a. size filter
-        cc.x = st[cv::CC_STAT_LEFT];
-        cc.y = st[cv::CC_STAT_TOP];
-        cc.w = st[cv::CC_STAT_WIDTH];
-        cc.h = st[cv::CC_STAT_HEIGHT];
+        Component cc{k, st[cv::CC_STAT_LEFT], st[cv::CC_STAT_TOP], st[cv::CC_STAT_WIDTH],
+                     st[cv::CC_STAT_HEIGHT]};   // (niter and the region: below)
         // niter = int(sqrt(area * min(w, h) / (w * h)) * 2), with 64-bit
         // products: area * min(w, h) overflows int32 on big maps
         const double fill = static_cast<double>(static_cast<int64_t>(area) * std::min(cc.w, cc.h)) /
@@ -372,168 +297,51 @@ bool find_boxes(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr,
                               : points_spans(cc, labels, score, text, thr, ws);
         if (!keep) continue;                                             // 3b. confidence filter
         box_from_points(ws.points, box);
-        out.boxes.insert(out.boxes.end(), box, box + 8);
+        boxes.insert(boxes.end(), box, box + 8);
     }
-    return true;
 }
 
 // ---------------------------------------------------------------------------
-// Part 2. The Python side: argument checks (the same rules, exception types
-// and order as textpost/validate.py), conversion, and the result array.
+// Part 2. The Python side: conversion, the GIL, errors, and the result array.
 // ---------------------------------------------------------------------------
 
-// Reads a threshold into *value.  Returns false with a Python exception set.
-// `obj` is borrowed (may be NULL: the argument was not given -> `fallback`).
-bool read_threshold(const char* name, PyObject* obj, double fallback, double* value) {
-    if (obj == nullptr) {
-        *value = fallback;
-        return true;
-    }
-    // isinstance(obj, numbers.Real), as validate.py asks (int, float, Fraction,
-    // NumPy's number scalars); bool is an int in Python, but a threshold of
-    // True is a bug, not a number
-    const int is_real = PyObject_IsInstance(obj, g_numbers_real);
-    if (is_real < 0) return false;
-    if (PyBool_Check(obj) || PyArray_IsScalar(obj, Bool) || !is_real) {
-        PyErr_Format(PyExc_TypeError, "%s must be a real number, got %s (%R)", name,
-                     Py_TYPE(obj)->tp_name, obj);
-        return false;
-    }
-    const double v = PyFloat_AsDouble(obj);   // like float(value); may raise OverflowError
-    if (v == -1.0 && PyErr_Occurred()) return false;
-    if (!std::isfinite(v)) {
-        PyObject* as_float = PyFloat_FromDouble(v);   // new reference, only for the message
-        if (as_float == nullptr) return false;
-        PyErr_Format(PyExc_ValueError, "%s must be a finite number, got %R", name, as_float);
-        Py_DECREF(as_float);
-        return false;
-    }
-    *value = v;
-    return true;
-}
-
-// Raises ValueError("<name> ... got shape (..)") for an array `obj` (borrowed).
-void raise_with_shape(const char* fmt, const char* name, PyObject* obj) {
-    PyObject* shape = PyObject_GetAttrString(obj, "shape");   // new reference
-    if (shape == nullptr) return;                               // that error stays set
-    PyErr_Format(PyExc_ValueError, fmt, name, shape);
-    Py_DECREF(shape);
-}
-
-// Checks one map and returns it as an aligned, C-contiguous float32 array:
-// a NEW reference (the caller must Py_DECREF it), or NULL with an exception set.
-// `obj` is borrowed.
-PyArrayObject* as_float32_map(const char* name, PyObject* obj) {
-    if (!PyArray_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "%s must be a numpy.ndarray, got %s", name, Py_TYPE(obj)->tp_name);
-        return nullptr;
-    }
-    PyArrayObject* arr = reinterpret_cast<PyArrayObject*>(obj);   // still borrowed
-    const int type = PyArray_TYPE(arr);
-    if (type != NPY_FLOAT32 && type != NPY_FLOAT64) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s has dtype %S; expected float32 or float64 (convert with %s.astype(np.float32))",
-                     name, reinterpret_cast<PyObject*>(PyArray_DESCR(arr)), name);
-        return nullptr;
-    }
-    if (PyArray_NDIM(arr) != 2) {
-        raise_with_shape("%s must be 2-D (height, width), got shape %S", name, obj);
-        return nullptr;
-    }
-    if (PyArray_SIZE(arr) == 0) {
-        raise_with_shape("%s is empty (shape %S); a score map needs at least one pixel", name, obj);
-        return nullptr;
-    }
-    if (PyArray_DIM(arr, 0) > INT_MAX || PyArray_DIM(arr, 1) > INT_MAX) {
-        raise_with_shape("%s is too large for OpenCV (shape %S)", name, obj);
-        return nullptr;
-    }
-
-    // float64 values beyond the float32 range become inf in the conversion
-    // (reported as non-finite later); silence NumPy's overflow warning for it,
-    // as validate.py does, with `with numpy.errstate(over="ignore"):`.
-    PyObject* errstate = nullptr;   // new reference while in use
-    if (type == NPY_FLOAT64) {
-        PyObject* kwargs = Py_BuildValue("{s:s}", "over", "ignore");
-        if (kwargs == nullptr) return nullptr;
-        PyObject* no_args = PyTuple_New(0);
-        if (no_args == nullptr) {
-            Py_DECREF(kwargs);
-            return nullptr;
-        }
-        errstate = PyObject_Call(g_np_errstate, no_args, kwargs);
-        Py_DECREF(no_args);
-        Py_DECREF(kwargs);
-        if (errstate == nullptr) return nullptr;
-        PyObject* entered = PyObject_CallMethod(errstate, "__enter__", nullptr);
-        if (entered == nullptr) {
-            Py_DECREF(errstate);
-            return nullptr;
-        }
-        Py_DECREF(entered);
-    }
-
+// One map as an aligned, C-contiguous, 2-D float32 array: a NEW reference (the
+// caller must Py_DECREF it), or NULL with a Python exception set.  `obj` is borrowed.
+PyArrayObject* as_float32_map(PyObject* obj) {
     // PyArray_FromAny *steals* the reference to the descriptor we pass, so we do
-    // not Py_DECREF it ourselves.  NPY_ARRAY_FORCECAST allows float64 -> float32
-    // (not a "safe" cast); ALIGNED | C_CONTIGUOUS asks for a layout that C can walk
-    // with a plain pointer.  Already-conforming float32 input comes back as the
-    // same object with one more reference: no copy.
+    // not Py_DECREF it ourselves.  2, 2: exactly two dimensions, else ValueError.
+    // NPY_ARRAY_FORCECAST allows float64 -> float32 (not a "safe" cast);
+    // ALIGNED | C_CONTIGUOUS asks for a layout that C can walk with a plain pointer.
+    // Input that already is like that (float32 in C order, as cpp_level.py passes
+    // it) comes back as the very same object with one more reference: no copy.
+    // Anything else (float64, Fortran order, strided views) becomes a converted copy.
     PyObject* converted = PyArray_FromAny(
         obj, PyArray_DescrFromType(NPY_FLOAT32), 2, 2,
         NPY_ARRAY_ALIGNED | NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_FORCECAST, nullptr);
-
-    if (errstate != nullptr) {
-        // leave the errstate block; keep a conversion error if there was one
-        PyObject *etype, *evalue, *etb;
-        PyErr_Fetch(&etype, &evalue, &etb);
-        PyObject* exited = PyObject_CallMethod(errstate, "__exit__", "OOO", Py_None, Py_None, Py_None);
-        Py_XDECREF(exited);
-        Py_DECREF(errstate);
-        if (etype != nullptr) {
-            PyErr_Restore(etype, evalue, etb);   // the conversion's error wins
-        } else if (exited == nullptr) {
-            Py_XDECREF(converted);
-            return nullptr;
-        }
-    }
     return reinterpret_cast<PyArrayObject*>(converted);
 }
 
-// Number of NaN/inf in a float32 C-contiguous array (error paths only).
-size_t count_nonfinite(PyArrayObject* arr) {
-    const float* p = static_cast<const float*>(PyArray_DATA(arr));
-    const npy_intp n = PyArray_SIZE(arr);
-    size_t bad = 0;
-    for (npy_intp i = 0; i < n; ++i) bad += nonfinite_bit(p[i]);
-    return bad;
-}
-
-void raise_nonfinite(const char* name, size_t count) {
-    PyErr_Format(PyExc_ValueError,
-                 "%s contains %zu non-finite value(s) (NaN or inf, or beyond the float32 range); "
-                 "clean it first, e.g. np.nan_to_num(%s)",
-                 name, count, name);
-}
-
-// validate.py checks textmap completely (finite values included) before it
-// looks at linkmap, and both before their shapes.  When a later check fails we
-// look for the earlier error first, so the same input raises the same error.
-bool raise_earlier_nonfinite(PyArrayObject* text, PyArrayObject* link) {
-    if (size_t bad = count_nonfinite(text)) {
-        raise_nonfinite("textmap", bad);
-        return true;
+// What only C++ can see: OpenCV counts rows and columns in an `int` (at most
+// INT_MAX), NumPy in a 64-bit npy_intp.  Raises ValueError and returns false when
+// the maps do not fit, or are empty or differ in shape (contract.py checks those
+// first, but a direct call must not make OpenCV read outside the maps).
+bool check_sizes(PyArrayObject* text, PyArrayObject* link) {
+    const npy_intp rows = PyArray_DIM(text, 0), cols = PyArray_DIM(text, 1);
+    if (rows == 0 || cols == 0 || PyArray_DIM(link, 0) != rows || PyArray_DIM(link, 1) != cols) {
+        PyErr_SetString(PyExc_ValueError, "textmap and linkmap must be non-empty and of the same shape");
+        return false;
     }
-    if (link != nullptr) {
-        if (size_t bad = count_nonfinite(link)) {
-            raise_nonfinite("linkmap", bad);
-            return true;
-        }
+    if (rows > INT_MAX || cols > INT_MAX) {
+        PyErr_Format(PyExc_ValueError, "a %zd x %zd map is too large for OpenCV (at most %d per side)",
+                     static_cast<Py_ssize_t>(rows), static_cast<Py_ssize_t>(cols), INT_MAX);
+        return false;
     }
-    return false;
+    return true;
 }
 
-// A zero-copy cv::Mat over a C-contiguous float32 array.  The step is
-// computed, not read from the array's strides: NumPy calls a (1, N) array
+// A zero-copy cv::Mat over a C-contiguous float32 array: only a header that
+// points at NumPy's memory (no allocation, no copy, and it never frees it).  The
+// step is computed, not read from the array's strides: NumPy calls a (1, N) array
 // C-contiguous whatever its first stride says, and that stride can be anything.
 cv::Mat wrap(PyArrayObject* arr) {
     const int rows = static_cast<int>(PyArray_DIM(arr, 0));
@@ -541,167 +349,94 @@ cv::Mat wrap(PyArrayObject* arr) {
     return cv::Mat(rows, cols, CV_32F, PyArray_DATA(arr));
 }
 
-// get_boxes and get_boxes_direct: check, convert, compute, return.
+// get_boxes and get_boxes_direct: convert, compute, return.
 // Returns a new reference to the result array, or NULL with an exception set.
 PyObject* get_boxes_with(Method method, const char* format, PyObject* args, PyObject* kwargs) {
     static const char* keywords[] = {"textmap", "linkmap", "text_threshold", "link_threshold",
                                      "low_text", nullptr};
-    // All borrowed: the caller keeps the arguments alive for the whole call.
+    // Borrowed: the caller keeps the arguments alive for the whole call.  In the
+    // format, "O!" + &PyArray_Type: a NumPy array, else TypeError (so a wrong type
+    // is a Python exception, never a crash); "f": a number, rounded to a C float
+    // (float32, the precision in which NumPy and cv::threshold compare; beyond it, +-inf).
     PyObject *text_obj, *link_obj;
-    PyObject *text_thr_obj = nullptr, *link_thr_obj = nullptr, *low_text_obj = nullptr;
+    Thresholds thr{0.7f, 0.4f, 0.4f};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, format, const_cast<char**>(keywords),
-                                     &text_obj, &link_obj, &text_thr_obj, &link_thr_obj, &low_text_obj))
+                                     &PyArray_Type, &text_obj, &PyArray_Type, &link_obj,
+                                     &thr.text, &thr.link, &thr.low))
         return nullptr;
 
-    double text_thr, link_thr, low_text;
-    if (!read_threshold("text_threshold", text_thr_obj, 0.7, &text_thr) ||
-        !read_threshold("link_threshold", link_thr_obj, 0.4, &link_thr) ||
-        !read_threshold("low_text", low_text_obj, 0.4, &low_text))
-        return nullptr;
-
-    PyArrayObject* text = as_float32_map("textmap", text_obj);   // new reference
+    PyArrayObject* text = as_float32_map(text_obj);   // new reference
     if (text == nullptr) return nullptr;
-    PyArrayObject* link = as_float32_map("linkmap", link_obj);   // new reference
-    if (link == nullptr) {
-        if (PyErr_ExceptionMatches(PyExc_TypeError) || PyErr_ExceptionMatches(PyExc_ValueError)) {
-            PyObject *etype, *evalue, *etb;
-            PyErr_Fetch(&etype, &evalue, &etb);   // we own these three now
-            if (raise_earlier_nonfinite(text, nullptr)) {
-                Py_XDECREF(etype);
-                Py_XDECREF(evalue);
-                Py_XDECREF(etb);
-            } else {
-                PyErr_Restore(etype, evalue, etb);   // gives the three back
-            }
-        }
-        Py_DECREF(text);
-        return nullptr;
-    }
-    if (PyArray_DIM(text, 0) != PyArray_DIM(link, 0) || PyArray_DIM(text, 1) != PyArray_DIM(link, 1)) {
-        if (!raise_earlier_nonfinite(text, link)) {
-            PyErr_Format(PyExc_ValueError,
-                         "textmap and linkmap must have the same shape, got (%zd, %zd) and (%zd, %zd)",
-                         static_cast<Py_ssize_t>(PyArray_DIM(text, 0)), static_cast<Py_ssize_t>(PyArray_DIM(text, 1)),
-                         static_cast<Py_ssize_t>(PyArray_DIM(link, 0)), static_cast<Py_ssize_t>(PyArray_DIM(link, 1)));
-        }
-        Py_DECREF(text);
-        Py_DECREF(link);
+    PyArrayObject* link = as_float32_map(link_obj);   // new reference
+    if (link == nullptr || !check_sizes(text, link)) {
+        Py_DECREF(text);    // every way out gives back what we took
+        Py_XDECREF(link);   // (the X: link may be NULL here)
         return nullptr;
     }
 
-    const Thresholds thr{to_float32(text_thr), to_float32(link_thr), to_float32(low_text)};
-    Outcome outcome;
-    bool finite = true;
-    enum class Failure { none, opencv, memory, other } failure = Failure::none;
+    std::vector<float> boxes;   // K * 4 * 2 floats
+    bool failed = false;
     char message[1024] = "";   // a fixed buffer: saving the message must not allocate (and throw)
 
     // --- no Python from here ... -------------------------------------------
     Py_BEGIN_ALLOW_THREADS
     try {
         const cv::Mat text_mat = wrap(text), link_mat = wrap(link);   // zero-copy views
-        finite = find_boxes(text_mat, link_mat, thr, method, outcome);
-    } catch (const cv::Exception& e) {   // OpenCV reports its errors as exceptions
-        failure = e.code == cv::Error::StsNoMem ? Failure::memory : Failure::opencv;
-        std::snprintf(message, sizeof message, "%s", e.what());
-    } catch (const std::bad_alloc&) {
-        failure = Failure::memory;
-    } catch (const std::exception& e) {
-        failure = Failure::other;
+        find_boxes(text_mat, link_mat, thr, method, boxes);
+    } catch (const std::exception& e) {   // OpenCV's cv::Exception, std::bad_alloc, ...
+        failed = true;
         std::snprintf(message, sizeof message, "%s", e.what());
     } catch (...) {   // a C++ exception must never reach Python's C code: that would abort
-        failure = Failure::other;
+        failed = true;
         std::snprintf(message, sizeof message, "unknown C++ exception");
     }
     Py_END_ALLOW_THREADS
     // --- ... to here: the GIL is ours again ----------------------------------
 
-    if (!finite) {   // count only now: the fast pass just noted that there are some
-        if (!outcome.text_finite) raise_nonfinite("textmap", count_nonfinite(text));
-        else raise_nonfinite("linkmap", count_nonfinite(link));
-    }
-    // The maps are not needed any more: give back our references.
+    // The maps are not needed any more: give back our references (only now: the
+    // cv::Mat views used their memory until here).
     Py_DECREF(text);
     Py_DECREF(link);
-    if (!finite) return nullptr;
+    // A C++ error becomes a Python exception (PyErr_Format sets it and returns NULL).
+    if (failed) return PyErr_Format(PyExc_RuntimeError, "C++ error: %s", message);
 
-    switch (failure) {
-        case Failure::opencv:
-            PyErr_Format(PyExc_RuntimeError, "OpenCV error: %s", message);
-            return nullptr;
-        case Failure::memory:
-            return PyErr_NoMemory();
-        case Failure::other:
-            PyErr_Format(PyExc_RuntimeError, "C++ error: %s", message);
-            return nullptr;
-        case Failure::none:
-            break;
-    }
     // The result: a new (K, 4, 2) float32 array that owns its memory.
-    npy_intp dims[3] = {static_cast<npy_intp>(outcome.boxes.size() / 8), 4, 2};
+    npy_intp dims[3] = {static_cast<npy_intp>(boxes.size() / 8), 4, 2};
     PyObject* result = PyArray_SimpleNew(3, dims, NPY_FLOAT32);   // new reference, handed to the caller
     if (result == nullptr) return nullptr;
-    if (!outcome.boxes.empty())
-        std::memcpy(PyArray_DATA(reinterpret_cast<PyArrayObject*>(result)), outcome.boxes.data(),
-                    outcome.boxes.size() * sizeof(float));
+    if (!boxes.empty())
+        std::memcpy(PyArray_DATA(reinterpret_cast<PyArrayObject*>(result)), boxes.data(),
+                    boxes.size() * sizeof(float));
     return result;
 }
 
-const char kGetBoxesDoc[] =
-    "get_boxes(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4)\n"
-    "--\n\n"
-    "Word boxes from CRAFT's region (textmap) and affinity (linkmap) maps, computed in C++.\n"
-    "Returns a (K, 4, 2) float32 array, the same boxes in the same order as\n"
-    "textpost.levels.reference.get_boxes.  The GIL is released during the computation.";
-
 PyObject* py_get_boxes(PyObject* /*module*/, PyObject* args, PyObject* kwargs) {
-    return get_boxes_with(Method::spans, "OO|OOO:get_boxes", args, kwargs);
+    return get_boxes_with(Method::spans, "O!O!|fff:get_boxes", args, kwargs);
 }
 
-const char kGetBoxesDirectDoc[] =
-    "get_boxes_direct(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4)\n"
-    "--\n\n"
-    "Like get_boxes, but steps 3d-3e follow the reference one for one: per component,\n"
-    "a mask image, cv::dilate, and every nonzero pixel to cv::minAreaRect.\n"
-    "Same result, slower: kept to measure what the row-span method saves.";
-
 PyObject* py_get_boxes_direct(PyObject* /*module*/, PyObject* args, PyObject* kwargs) {
-    return get_boxes_with(Method::direct, "OO|OOO:get_boxes_direct", args, kwargs);
+    return get_boxes_with(Method::direct, "O!O!|fff:get_boxes_direct", args, kwargs);
 }
 
 // The OpenCV this module links (the system's C++ library) is not the one inside
 // the Python cv2 module: each has its own thread pool and its own setting.
 PyObject* py_set_num_threads(PyObject* /*module*/, PyObject* arg) {
-    const long n = PyLong_AsLong(arg);
-    if (n == -1 && PyErr_Occurred()) return nullptr;
-    if (n > INT_MAX || n < INT_MIN) {
-        PyErr_SetString(PyExc_OverflowError, "number of threads out of range");
-        return nullptr;
-    }
+    int n;
+    if (!PyArg_Parse(arg, "i", &n)) return nullptr;   // TypeError, or OverflowError beyond int
     try {   // a C++ exception must never cross into Python's C code
-        cv::setNumThreads(static_cast<int>(n));
-    } catch (const std::exception& e) {   // cv::Exception is a std::exception too
-        PyErr_Format(PyExc_RuntimeError, "OpenCV error: %s", e.what());
-        return nullptr;
+        cv::setNumThreads(n);
+    } catch (const std::exception& e) {
+        return PyErr_Format(PyExc_RuntimeError, "OpenCV error: %s", e.what());
     }
     Py_RETURN_NONE;
 }
 
 PyObject* py_get_num_threads(PyObject* /*module*/, PyObject* /*unused*/) {
-    try {
-        return PyLong_FromLong(cv::getNumThreads());
-    } catch (const std::exception& e) {
-        PyErr_Format(PyExc_RuntimeError, "OpenCV error: %s", e.what());
-        return nullptr;
-    }
+    return PyLong_FromLong(cv::getNumThreads());
 }
 
 PyObject* py_opencv_version(PyObject* /*module*/, PyObject* /*unused*/) {
-    try {
-        return PyUnicode_FromString(cv::getVersionString().c_str());
-    } catch (const std::exception& e) {
-        PyErr_Format(PyExc_RuntimeError, "OpenCV error: %s", e.what());
-        return nullptr;
-    }
+    return PyUnicode_FromString(CV_VERSION);   // the OpenCV headers this module was compiled with
 }
 
 // ---------------------------------------------------------------------------
@@ -709,17 +444,24 @@ PyObject* py_opencv_version(PyObject* /*module*/, PyObject* /*unused*/) {
 // on `import _textpost_cpp` (the name after PyInit_ must match the file name).
 // ---------------------------------------------------------------------------
 
+#define SIGNATURE "(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4)\n--\n\n"
+
+// (A function that takes keywords has a third parameter; the table stores it as a
+// plain PyCFunction, and METH_KEYWORDS tells Python how to call it.)
 PyMethodDef kMethods[] = {
-    {"get_boxes", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(py_get_boxes)),
-     METH_VARARGS | METH_KEYWORDS, kGetBoxesDoc},
-    {"get_boxes_direct", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(py_get_boxes_direct)),
-     METH_VARARGS | METH_KEYWORDS, kGetBoxesDirectDoc},
+    {"get_boxes", (PyCFunction)(void (*)(void))py_get_boxes, METH_VARARGS | METH_KEYWORDS,
+     "get_boxes" SIGNATURE "Word boxes from CRAFT's region and affinity maps, computed in C++ with the\n"
+     "GIL released: a (K, 4, 2) float32 array, the reference's boxes in its order.\n"
+     "The arguments are not checked here: call textpost.levels.cpp_level.get_boxes_cpp."},
+    {"get_boxes_direct", (PyCFunction)(void (*)(void))py_get_boxes_direct, METH_VARARGS | METH_KEYWORDS,
+     "get_boxes_direct" SIGNATURE "Like get_boxes, but steps 3d-3e as the reference does them (a mask\n"
+     "image, cv::dilate, every nonzero pixel to cv::minAreaRect): same result, slower."},
     {"set_num_threads", py_set_num_threads, METH_O,
      "set_num_threads(n)\n--\n\nThreads used by this module's OpenCV (cv::setNumThreads)."},
     {"get_num_threads", py_get_num_threads, METH_NOARGS,
      "get_num_threads()\n--\n\nThreads used by this module's OpenCV (cv::getNumThreads)."},
     {"opencv_version", py_opencv_version, METH_NOARGS,
-     "opencv_version()\n--\n\nVersion of the OpenCV C++ library this module runs with."},
+     "opencv_version()\n--\n\nVersion of the OpenCV C++ library this module was built with."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef kModule = {
@@ -731,18 +473,5 @@ PyModuleDef kModule = {
 
 PyMODINIT_FUNC PyInit__textpost_cpp(void) {
     import_array();   // loads NumPy's C API table; returns NULL from here on failure
-
-    PyObject* numbers = PyImport_ImportModule("numbers");   // new reference
-    if (numbers == nullptr) return nullptr;
-    g_numbers_real = PyObject_GetAttrString(numbers, "Real");   // new reference, kept
-    Py_DECREF(numbers);
-    if (g_numbers_real == nullptr) return nullptr;
-
-    PyObject* numpy = PyImport_ImportModule("numpy");   // new reference
-    if (numpy == nullptr) return nullptr;
-    g_np_errstate = PyObject_GetAttrString(numpy, "errstate");   // new reference, kept
-    Py_DECREF(numpy);
-    if (g_np_errstate == nullptr) return nullptr;
-
     return PyModule_Create(&kModule);
 }
