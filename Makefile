@@ -12,22 +12,28 @@ else
   PY := .venv/bin/python
 endif
 
-.PHONY: setup lab test test-package test-notebooks data exercises refresh bench clean help
+# make lab PORT=8899: serve on that port (default: 8888, or the next free one)
+PORT ?=
+
+.PHONY: setup lab test test-package test-notebooks data exercises refresh bench check-browser clean help
 
 help:
-	@echo "make lab        set up, then open JupyterLab on the notebooks"
+	@echo "make lab        set up, then open JupyterLab on the repository, notebook 00 first"
+	@echo "                (as root too; prints the URL where there is no browser; make lab PORT=8899)"
 	@echo "make test       set up, then run the tests and every notebook (quick mode)"
 	@echo "make data       rebuild data/ (byte for byte)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make refresh    re-execute notebooks/ and solutions/ at full size (for committing)"
 	@echo "make bench      run the benchmark of every level at 1000 and 3000 words"
+	@echo "make check-browser  (maintainers) headless chromium opens the lab on notebook 00, saves a screenshot"
 	@echo "make clean      remove build products and caches (keeps .venv)"
 
 setup:
 	@bash tools/setup.sh
 
-lab: setup
-	$(PY) -m jupyter lab notebooks/00_setup_check.ipynb
+# tools/lab.sh runs the set-up itself; tests/test_lab.py starts the server through the same script
+lab:
+	@PORT=$(PORT) bash tools/lab.sh
 
 test: setup
 	@start=$$(date +%s); \
@@ -47,6 +53,9 @@ refresh: setup
 
 bench: setup
 	$(PY) -m textpost.bench --levels python,numba,cython,cpp --n 1000,3000
+
+check-browser: setup
+	@bash tools/check_browser.sh
 
 clean:
 	rm -rf textpost/_build build .pytest_cache textpost/__pycache__ tests/__pycache__ *.egg-info

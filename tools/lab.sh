@@ -57,4 +57,4 @@ if [ "$no_browser" = 1 ]; then
     say "from another machine: ssh -L ${PORT:-8888}:localhost:${PORT:-8888} <this machine>, then open it there"
 fi
 
-exec "$PY" -m jupyter lab "${args[@]}"
+exec "$PY" -m jupyterlab "${args[@]}"
