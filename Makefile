@@ -37,8 +37,8 @@ lab:
 
 test: setup
 	@start=$$(date +%s); \
-	TEXTPOST_QUICK=1 $(PY) -m pytest -q tests && \
-	TEXTPOST_QUICK=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+	TEXTPOST_QUICK=1 TEXTPOST_PROGRESS=0 $(PY) -m pytest -q tests && \
+	TEXTPOST_QUICK=1 TEXTPOST_PROGRESS=0 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	    -p no:cacheprovider notebooks solutions && \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 

@@ -52,8 +52,6 @@ def cell_function_sources(path: Path, name: str) -> list[str]:
                          ids=[f"{nb}::{name}" for nb, name, _ in SHOWN_KERNELS])
 def test_cell_kernel_is_the_package_kernel(notebook, name, func):
     path = ROOT / notebook
-    if not path.exists():
-        pytest.skip(f"{notebook} is not written yet")
     sources = cell_function_sources(path, name)
     assert len(sources) == 1, f"{notebook}: expected one cell defining {name}(), found {len(sources)}"
     package = inspect.getsource(getattr(func, "py_func", func))

@@ -1,6 +1,6 @@
 """The reference, rule by rule, on small hand-built maps with hand-computed boxes.
 
-The expectations follow the published algorithm (DESIGN.md section 3):
+The expectations follow the published algorithm (CRAFT's, as EasyOCR ships it):
 the dilation of an OpenCV rectangle of side k = 1 + niter with its centred anchor a = k // 2
 grows a mask by k - 1 - a pixels to the left/top and by a pixels to the right/bottom.
 """

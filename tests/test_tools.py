@@ -16,13 +16,16 @@ def test_bench_cli_prints_a_table_and_writes_the_json(tmp_path):
                         "--n", "5,20", "--size", "160", "--repeat", "2", "--json", str(out)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert "(floor)" in r.stdout and "python" in r.stdout and "speedup" in r.stdout
+    assert "(floor)" in r.stdout and "(threshold)" in r.stdout and "labeling alone" in r.stdout
+    assert "box-cropped, trimmed" in r.stdout and "full map per label" in r.stdout     # the algorithms
     rec = json.loads(out.read_text())
-    assert {"results", "floor", "machine", "settings"} <= set(rec)
-    assert len(rec["results"]) == 4 and len(rec["floor"]) == 2
-    for row in rec["results"]:
-        assert {"level", "n_words", "n_boxes", "median_s", "min_s", "max_s", "runs"} <= set(row)
+    assert {"results", "floor", "threshold", "machine", "settings"} <= set(rec)
+    assert len(rec["results"]) == 4 and len(rec["floor"]) == len(rec["threshold"]) == 2
+    for row in rec["results"] + rec["floor"] + rec["threshold"]:
+        assert {"n_words", "median_s", "min_s", "max_s", "runs"} <= set(row)
         assert row["min_s"] <= row["median_s"] <= row["max_s"] and row["runs"] == 2
+    for row in rec["results"]:
+        assert {"level", "tool", "algorithm", "n_boxes"} <= set(row) and row["tool"] == "python"
     py = [row for row in rec["results"] if row["level"] == "python"]
     assert all(row["max_dev_px"] == 0.0 for row in py)          # identical to the reference
     assert rec["machine"]["opencv_threads"] == 1 and rec["settings"]["threads"] == 1

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import inspect
 import time
-from pathlib import Path
-
 import numpy as np
 
 from . import config
@@ -29,7 +27,7 @@ from .timing import format_seconds
 
 #: the samples checked by default, fastest first (without the large document in quick mode)
 SAMPLES: tuple[str, ...] = ("edge_cases", "sparse", "rotated") + (() if config.QUICK else ("document",))
-EXPECTED = Path(__file__).resolve().parent.parent / "tests" / "expected"
+EXPECTED = config.ROOT / "tests" / "expected"
 
 
 def expected_boxes(name: str) -> np.ndarray:

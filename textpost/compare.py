@@ -103,14 +103,6 @@ def compare_boxes(got, expected, tol: float = 0.0, match_radius: float = 8.0) ->
     return Comparison(len(a), len(b), max_dist, same_order, worst, unmatched, tol)
 
 
-def assert_same_boxes(got, expected, tol: float = 0.0) -> Comparison:
-    """Raise ``AssertionError`` describing the difference unless ``compare_boxes(...).ok``."""
-    c = compare_boxes(got, expected, tol=tol)
-    if not c.ok:
-        raise AssertionError(str(c))
-    return c
-
-
 def match_words(boxes, words, iou: float = 0.5):
     """How many ground-truth word quads are recovered: each matched to at most one box with IoU >= ``iou``.
 

@@ -8,6 +8,21 @@ their own constants.
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+#: the repository (the folder above ``textpost/``)
+ROOT: Path = Path(__file__).resolve().parent.parent
+#: cell metadata that records one particular run (dropped from stored notebooks)
+RUN_METADATA: tuple[str, ...] = ("execution", "ExecuteTime")
+
+
+def repo_relative(path) -> str:
+    """``path`` relative to the repository (for messages and outputs), else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
 
 QUICK: bool = os.environ.get("TEXTPOST_QUICK", "").strip().lower() not in ("", "0", "false", "no")
 

@@ -24,13 +24,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .config import ROOT
 from .synth import Page
 
 #: the ready samples, from the fewest words to the most, then the special ones
 SAMPLES: tuple[str, ...] = ("sparse", "document", "dense", "rotated", "edge_cases")
 
 #: the folder holding the samples: ``data/`` at the repository root (the parent of ``textpost/``)
-DATA_DIR: Path = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR: Path = ROOT / "data"
 
 _SCALE = 65535.0
 

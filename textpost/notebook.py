@@ -19,6 +19,8 @@ import types
 from html import unescape
 from pathlib import Path
 
+from .config import repo_relative
+
 
 def source(func) -> str:
     """The source of ``func`` (numba dispatchers and register_jitable functions included)."""
@@ -58,16 +60,6 @@ def show_diff(old, new, context: int = 1, docstrings: bool = False) -> None:
     print(text if text else f"{name_a} and {name_b} have the same code")
 
 
-def _display_path(path) -> str:
-    """``path`` relative to the repository (the folder above ``textpost/``), else its file name."""
-    p = Path(path).resolve()
-    root = Path(__file__).resolve().parent.parent
-    try:
-        return str(p.relative_to(root))
-    except ValueError:
-        return p.name
-
-
 def show_excerpt(path, start: str, end: str | None = None) -> None:
     """Print the lines of a text file from the first line containing ``start`` through the next
     line containing ``end`` (without ``end``: up to the first blank line), with their line numbers.
@@ -76,7 +68,7 @@ def show_excerpt(path, start: str, end: str | None = None) -> None:
     Raises ``ValueError`` when a marker is not in the file (it was edited: pick new markers).
     """
     lines = Path(path).read_text(encoding="utf-8").splitlines()
-    name = _display_path(path)
+    name = repo_relative(path)
     first = next((i for i, line in enumerate(lines) if start in line), None)
     if first is None:
         raise ValueError(f"{name} has no line containing {start!r}")

@@ -40,22 +40,15 @@ import argparse
 import copy
 import hashlib
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-try:
-    import nbformat
-except ImportError:                      # run by a Python without the workshop's packages
-    _venv = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
-    if _venv.exists() and not os.environ.get("TEXTPOST_REEXEC"):
-        os.environ["TEXTPOST_REEXEC"] = "1"
-        os.execv(str(_venv), [str(_venv), __file__, *sys.argv[1:]])
-    sys.exit("make_exercises.py needs nbformat: run `make exercises` (it sets up .venv first)")
+import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from textpost.config import ROOT, RUN_METADATA, repo_relative
+
 MANIFEST = ".generated.json"
 SOLUTION_ONLY_TAG = "solution-only"
 
@@ -68,14 +61,6 @@ PY_MESSAGE = "exercise: write your solution here"
 CPP_MESSAGE = "not implemented yet: write your solution between BEGIN YOUR CODE and END YOUR CODE"
 MARKDOWN_STUB = "_Your answer here._"
 
-_CPP_EXTENSIONS = {".cpp", ".cc", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h"}
-_PY_EXTENSIONS = {".py", ".pyx", ".pxd", ".pxi", ".pyi"}
-#: cell magics whose body is not Python (a Python stub would be wrong there)
-_NON_PYTHON_MAGICS = {"bash", "sh", "script", "html", "javascript", "js", "latex", "markdown", "svg",
-                      "perl", "ruby", "file"}
-#: cell metadata that records a particular run and has no place in an exercise
-_RUN_METADATA = ("execution", "ExecuteTime")
-
 
 class GenerationError(Exception):
     """A solution notebook that cannot be turned into an exercise (unbalanced markers, ...)."""
@@ -84,27 +69,19 @@ class GenerationError(Exception):
 # --------------------------------------------------------------------------- stubs
 
 def _cell_kind(cell) -> str:
-    """'python', 'cpp' or 'markdown' (the kind of stub a region in this cell gets)."""
-    if cell.cell_type == "markdown":
-        return "markdown"
+    """'python', 'cpp' or 'markdown': the kind of stub a region in this cell gets.
+
+    The notebooks hold Python cells, ``%%cython`` cells (Python-like stubs) and
+    ``%%writefile name.cpp`` cells (C++); anything else is reported as unsupported.
+    """
     if cell.cell_type != "code":
         return cell.cell_type
     first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
-    if not first.startswith("%%"):
-        return "python"
-    words = first[2:].split()
-    magic = words[0] if words else ""
-    if magic == "writefile":
-        target = next((w for w in words[1:] if not w.startswith("-")), "")
-        suffix = Path(target).suffix.lower()
-        if suffix in _CPP_EXTENSIONS:
-            return "cpp"
-        if suffix in _PY_EXTENSIONS:
-            return "python"
-        return f"%%writefile {target}"
-    if magic in _NON_PYTHON_MAGICS:
-        return f"%%{magic}"
-    return "python"            # %%cython, %%time, %%timeit, %%capture, ...: Python (or Cython) code
+    if first.startswith("%%writefile"):
+        return "cpp" if first.endswith((".cpp", ".hpp")) else first
+    if first.startswith("%%") and not first.startswith(("%%cython", "%%time")):
+        return first.split()[0]
+    return "python"
 
 
 def _hint(rest: str) -> str:
@@ -184,7 +161,7 @@ def make_exercise(solution, name: str = "notebook"):
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-        for key in _RUN_METADATA:
+        for key in RUN_METADATA:
             cell.metadata.pop(key, None)
         cells.append(cell)
     nb.cells = cells
@@ -249,12 +226,6 @@ class Plan:
     warnings: list
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
 
 def plan(solutions: Path, exercises: Path, only: list[Path] | None = None) -> list[Plan]:
     if only:
@@ -270,7 +241,7 @@ def plan(solutions: Path, exercises: Path, only: list[Path] | None = None) -> li
         sources = sorted(solutions.glob("*.ipynb"))
     plans = []
     for src in sources:
-        nb, warnings = make_exercise(_load_raw(src), name=_display(src))
+        nb, warnings = make_exercise(_load_raw(src), name=repo_relative(src))
         plans.append(Plan(src, exercises / src.name, render(nb), warnings))
     return plans
 
@@ -288,16 +259,16 @@ def check(plans: list[Plan], exercises: Path, manifest: dict, full: bool) -> int
     problems = []
     for p in plans:
         if not p.exercise.exists():
-            problems.append(f"{_display(p.exercise)}: missing (generated from {_display(p.solution)})")
+            problems.append(f"{repo_relative(p.exercise)}: missing (generated from {repo_relative(p.solution)})")
         elif p.exercise.read_text(encoding="utf-8") != p.text:
-            problems.append(f"{_display(p.exercise)}: differs from what {_display(p.solution)} generates")
+            problems.append(f"{repo_relative(p.exercise)}: differs from what {repo_relative(p.solution)} generates")
         elif manifest.get(p.exercise.name) != sha256(p.text):
-            problems.append(f"{_display(exercises / MANIFEST)}: out of date for {p.exercise.name}")
+            problems.append(f"{repo_relative(exercises / MANIFEST)}: out of date for {p.exercise.name}")
     if full:
         generated = {p.exercise.name for p in plans}
         for name in sorted(set(manifest) - generated):
             if (exercises / name).exists():
-                problems.append(f"{_display(exercises / name)}: its solution notebook no longer exists "
+                problems.append(f"{repo_relative(exercises / name)}: its solution notebook no longer exists "
                                 "(delete the exercise)")
     if problems:
         print("exercises/ is out of date:")
@@ -316,7 +287,7 @@ def generate(plans: list[Plan], exercises: Path, manifest: dict, force: bool, fu
     skipped = []
     for p in plans:
         name = p.exercise.name
-        shown = _display(p.exercise)
+        shown = repo_relative(p.exercise)
         new_hash = sha256(p.text)
         if p.exercise.exists():
             current = p.exercise.read_text(encoding="utf-8")
@@ -343,7 +314,7 @@ def generate(plans: list[Plan], exercises: Path, manifest: dict, force: bool, fu
     if full:
         for name in sorted(set(new_manifest) - {p.exercise.name for p in plans}):
             if (exercises / name).exists():
-                print(f"note: {_display(exercises / name)} has no solution notebook any more; "
+                print(f"note: {repo_relative(exercises / name)} has no solution notebook any more; "
                       "delete it if it is not needed", file=sys.stderr)
             else:
                 del new_manifest[name]
@@ -378,7 +349,7 @@ def main(argv=None) -> int:
     if args.check:
         return check(plans, args.exercises, manifest, full)
     if not plans:
-        print(f"no solution notebooks in {_display(args.solutions)}")
+        print(f"no solution notebooks in {repo_relative(args.solutions)}")
         return 0
     return generate(plans, args.exercises, manifest, args.force, full)
 

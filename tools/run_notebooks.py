@@ -19,6 +19,7 @@ machine's paths (the repository root becomes ``.``, the home directory
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -30,12 +31,15 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-ROOT = Path(__file__).resolve().parent.parent
+from textpost.config import ROOT, RUN_METADATA, repo_relative  # noqa: E402
+from textpost.timing import format_seconds  # noqa: E402
+
 DEFAULT_GLOBS = ("notebooks/*.ipynb", "solutions/*.ipynb")
+#: where the full-size run records the cells that took at least SLOW_CELL_S seconds
+CELL_TIMES = ROOT / "tools" / "slow_cells.json"
+SLOW_CELL_S = 30.0
 RAISES_TAG = "raises-exception"
 TMP_PLACEHOLDER = "<tmp>"
-#: cell metadata that records one particular run
-_RUN_METADATA = ("execution", "ExecuteTime")
 #: characters that end a path inside an output (quotes, brackets, ANSI colour codes, ...)
 _PATH_CHARS = r"[^\s'\"<>()\[\]{},;:|\x1b\\]"
 
@@ -101,7 +105,7 @@ def _scrub_value(value, scrub):
 def clean_notebook(nb, scrub) -> None:
     """Scrub machine paths from every output and drop per-run metadata (in place)."""
     for cell in nb.cells:
-        for key in _RUN_METADATA:
+        for key in RUN_METADATA:
             cell.metadata.pop(key, None)
         if cell.cell_type != "code":
             continue
@@ -126,22 +130,12 @@ def clean_notebook(nb, scrub) -> None:
 
 # --------------------------------------------------------------------------- running
 
-def _fmt(seconds: float) -> str:
-    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
 
 def run_notebook(path: Path, quick: bool, timeout: int | None, kernel: str, scrub) -> bool:
     """Execute ``path`` in place; return whether it ran without an unexpected error."""
     nb = nbformat.read(path, as_version=4)
     n_code = sum(1 for c in nb.cells if c.cell_type == "code")
-    shown = _display(path)
+    shown = repo_relative(path)
     interactive = sys.stdout.isatty()
     state = {"index": 0, "start": 0.0}
 
@@ -157,10 +151,12 @@ def run_notebook(path: Path, quick: bool, timeout: int | None, kernel: str, scru
         if cell.cell_type != "code":
             return
         dt = time.perf_counter() - state["start"]
+        state.setdefault("times", []).append((cell_index, dt))
         if dt >= 10 and not interactive:
-            print(f"  cell {state['index']}/{n_code} (notebook cell {cell_index + 1}) took {_fmt(dt)}",
+            print(f"  cell {state['index']}/{n_code} (notebook cell {cell_index + 1}) took {format_seconds(dt)}",
                   flush=True)
 
+    os.environ["TEXTPOST_PROGRESS"] = "0"   # no progress bars in the stored outputs
     env_before = os.environ.get("TEXTPOST_QUICK")
     if quick:
         os.environ["TEXTPOST_QUICK"] = "1"
@@ -177,7 +173,7 @@ def run_notebook(path: Path, quick: bool, timeout: int | None, kernel: str, scru
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
         if interactive:
             print()
-        print(f"FAILED {shown} after {_fmt(time.perf_counter() - t0)} "
+        print(f"FAILED {shown} after {format_seconds(time.perf_counter() - t0)} "
               f"(cell {state['index']}/{n_code}); the file was not changed", flush=True)
         print(scrub(str(e)), file=sys.stderr)
         print("  (a cell that is meant to fail needs the tag 'raises-exception')", file=sys.stderr)
@@ -196,8 +192,18 @@ def run_notebook(path: Path, quick: bool, timeout: int | None, kernel: str, scru
             print(f"  warning: cell {i + 1} is tagged {RAISES_TAG} but raised nothing", file=sys.stderr)
     clean_notebook(nb, scrub)
     nbformat.write(nb, str(path))
-    print(f"ok     {shown}: {_fmt(elapsed)}", flush=True)
+    if not quick:
+        record_cell_times(shown, state.get("times", []))
+    print(f"ok     {shown}: {format_seconds(elapsed)}", flush=True)
     return True
+
+
+def record_cell_times(name: str, times) -> None:
+    """Keep the slow cells of the last full-size run in CELL_TIMES (for INSTRUCTORS.md:
+    an instructor starts those cells early).  Cell numbers are 0-based, in file order."""
+    record = json.loads(CELL_TIMES.read_text()) if CELL_TIMES.exists() else {}
+    record[name] = [[i, round(dt, 1)] for i, dt in times if dt >= SLOW_CELL_S]
+    CELL_TIMES.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
 
 
 def find_notebooks(paths) -> list[Path]:
@@ -236,10 +242,10 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     for path in notebooks:
         if not run_notebook(path, args.quick, timeout, args.kernel, scrub):
-            failed.append(_display(path))
+            failed.append(repo_relative(path))
             if args.fail_fast:
                 break
-    total = _fmt(time.perf_counter() - t0)
+    total = format_seconds(time.perf_counter() - t0)
     if failed:
         print(f"{len(failed)} of {len(notebooks)} notebooks failed ({total}): {', '.join(failed)}")
         return 1
