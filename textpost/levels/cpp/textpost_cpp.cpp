@@ -1,19 +1,20 @@
 // _textpost_cpp: CRAFT's word-box postprocess as a CPython extension module in C++17.
 //
 // The C/C++ rung of the workshop's ladder: exactly the boxes of
-// textpost/levels/reference.py (same boxes, same order), with the NumPy arrays
-// wrapped as cv::Mat without copying a pixel, the whole per-component loop in
-// C++ (OpenCV's C++ API, each component's own bounding box only), and the GIL
-// released while it computes, so that two Python threads can run two pages at once.
+// textpost/levels/reference.py, in the same order.  The NumPy arrays are wrapped
+// as cv::Mat without copying a pixel, the per-component loop runs in C++ with
+// OpenCV's C++ API, and the GIL is released meanwhile, so that two Python threads
+// can run two pages at once.  get_boxes_direct does steps 3d-3e as the reference
+// does; get_boxes gets the same rectangle from row spans (points_spans): use it.
 //
-// Two functions, one result: get_boxes_direct does steps 3d-3e as the reference
-// does them; get_boxes computes the same rectangle from each row's first and
-// last pixel (points_spans below), the version to use.
+// Part 1 is plain C++ (the algorithm, no Python), Part 2 the Python side, Part 3
+// the module table.  The arguments are checked before they get here, in Python,
+// by the contract every level shares (textpost/contract.py, called in
+// textpost/levels/cpp_level.py, which builds this file with textpost.build).
 //
-// Part 1 is plain C++ (the algorithm, no Python), Part 2 the Python side
-// (conversion, GIL, errors, result), Part 3 the module table.  The arguments are
-// checked before they get here, in Python, by the contract every level shares
-// (textpost/contract.py, called in textpost/levels/cpp_level.py).
+// C++ for Python programmers: `const` = not changed here; `T&` = the caller's own
+// object (not a copy); `T*` = a pointer (an address); std::vector<T> = a list of
+// T that frees its memory itself; `throw`/`try`/`catch` = raise/try/except.
 //
 // Written by hand against the CPython and NumPy C APIs (no pybind11), so that
 // every step a binding library would hide is visible:
@@ -32,8 +33,6 @@
 //                      no Python API may be called (no exceptions raised, no
 //                      objects touched): errors are recorded in plain C++ and
 //                      turned into Python exceptions after the GIL is back.
-//
-// Built by textpost.build.build_cpp (textpost/levels/cpp_level.py calls it).
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -51,7 +50,6 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <new>
 #include <vector>
 
 // The float32 formulas below must round exactly like NumPy's float32 arithmetic:
@@ -64,29 +62,25 @@
 namespace {
 
 // ---------------------------------------------------------------------------
-// Part 1. Plain C++: the postprocess itself.  No Python in this part, so it can
-// run without the GIL.
+// Part 1. Plain C++: the postprocess itself.  No Python here: it runs without the GIL.
 // ---------------------------------------------------------------------------
 
 // Values of the uint8 "score" image: bit 0 = text (textmap > low_text),
 // bit 1 = link (linkmap > link_threshold).  connectedComponents treats every
 // nonzero pixel as foreground, so this one image is both the union to label
 // and the record of which pixels are "link but not text".
-constexpr uint8_t kText = 1;
-constexpr uint8_t kLink = 2;
+constexpr uint8_t kText = 1, kLink = 2;
 constexpr uint8_t kLinkOnly = kLink;  // link set, text not set
 
 // text_threshold, link_threshold, low_text, as float32: NumPy compares a float32
 // map with a Python float in float32, and cv::threshold does too.
 struct Thresholds { float text, link, low; };
 
-// Two ways to do steps 3d-3e, with the same result: `direct` follows the
-// reference (a mask image, cv::dilate, every nonzero pixel to cv::minAreaRect,
-// on the component's region only), `spans` needs no image (see points_spans).
+// Two ways to do steps 3d-3e, one result: `direct` as the reference does them (but on
+// the component's region only), `spans` without any image (see points_spans).
 enum class Method { direct, spans };
 
-// Buffers reused from one component to the next: after the first few
-// components, the loop allocates nothing.
+// Buffers reused from one component to the next, instead of new ones for each.
 struct Workspace {
     std::vector<uint8_t> mask;          // direct: the component's mask, region-sized
     std::vector<uint8_t> grown;         // direct: the dilated mask
@@ -102,9 +96,8 @@ struct Component {
     int sx, sy, ex, ey;     // the region: columns sx..ex-1, rows sy..ey-1
 };
 
-// Step 1, both maps in one pass: the score image.  The loop body has no
-// branches, so the compiler turns it into SIMD code (several pixels per
-// instruction).
+// Step 1, both maps in one pass: the score image.  The loop body has no branches,
+// so the compiler turns it into SIMD code (several pixels per instruction).
 void binarise(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr, cv::Mat& score) {
     score.create(text.size(), CV_8U);
     // Copy everything the inner loop reads into locals: `s` is a uint8_t
@@ -117,10 +110,9 @@ void binarise(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr, c
         const float* t = text.ptr<float>(r);
         const float* l = link.ptr<float>(r);
         uint8_t* s = score.ptr<uint8_t>(r);
-        for (int c = 0; c < cols; ++c) {
-            // strictly greater, in float32: what cv::threshold(THRESH_BINARY) does
+        // strictly greater, in float32: what cv::threshold(THRESH_BINARY) does
+        for (int c = 0; c < cols; ++c)
             s[c] = static_cast<uint8_t>((t[c] > low ? kText : 0) | (l[c] > link_thr ? kLink : 0));
-        }
     }
 }
 
@@ -154,8 +146,7 @@ bool points_direct(const Component& cc, const cv::Mat& labels, const cv::Mat& sc
     // neutral value, just like cv2.dilate on the reference's slice.
     ws.grown.resize(ws.mask.size());
     cv::Mat grown(rh, rw, CV_8U, ws.grown.data());  // right size and type: dilate fills it in place
-    const int ksize = 1 + cc.niter;
-    cv::dilate(mask, grown, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(ksize, ksize)));
+    cv::dilate(mask, grown, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(1 + cc.niter, 1 + cc.niter)));
 
     // 3e. its nonzero pixels, row by row like np.where, in image coordinates
     cv::findNonZero(grown, ws.points);   // (no nonzero pixel: an empty vector)
@@ -243,16 +234,10 @@ void box_from_points(const std::vector<cv::Point>& points, float box[8]) {
     const float shorter = bh < bw ? bh : bw;   // Python's min(w, h)
     const float ratio = longer / (shorter + static_cast<float>(1e-5));
     if (std::fabs(1.0f - ratio) <= static_cast<float>(0.1) && !points.empty()) {
-        // the axis-aligned bounding box of the points
-        int l = points[0].x, r = l, t = points[0].y, b = t;
-        for (const cv::Point& p : points) {
-            l = std::min(l, p.x);
-            r = std::max(r, p.x);
-            t = std::min(t, p.y);
-            b = std::max(b, p.y);
-        }
-        const float fixed[8] = {float(l), float(t), float(r), float(t),
-                                float(r), float(b), float(l), float(b)};
+        // the axis-aligned bounding box of the points (the far edge: x + width - 1)
+        const cv::Rect bb = cv::boundingRect(points);
+        const float l = bb.x, t = bb.y, r = bb.x + bb.width - 1, b = bb.y + bb.height - 1;
+        const float fixed[8] = {l, t, r, t, r, b, l, b};
         std::memcpy(box, fixed, sizeof fixed);
     }
 
@@ -279,8 +264,10 @@ void find_boxes(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr,
         const int* st = stats.ptr<int>(k);
         const int area = st[cv::CC_STAT_AREA];
         if (area < 10) continue;                                         // 3a. size filter
-        Component cc{k, st[cv::CC_STAT_LEFT], st[cv::CC_STAT_TOP], st[cv::CC_STAT_WIDTH],
-                     st[cv::CC_STAT_HEIGHT]};   // (niter and the region: below)
+        Component cc{};   // all zero, then filled in
+        cc.k = k;
+        cc.x = st[cv::CC_STAT_LEFT], cc.y = st[cv::CC_STAT_TOP];
+        cc.w = st[cv::CC_STAT_WIDTH], cc.h = st[cv::CC_STAT_HEIGHT];
         // niter = int(sqrt(area * min(w, h) / (w * h)) * 2), with 64-bit
         // products: area * min(w, h) overflows int32 on big maps
         const double fill = static_cast<double>(static_cast<int64_t>(area) * std::min(cc.w, cc.h)) /
@@ -310,11 +297,11 @@ void find_boxes(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr,
 PyArrayObject* as_float32_map(PyObject* obj) {
     // PyArray_FromAny *steals* the reference to the descriptor we pass, so we do
     // not Py_DECREF it ourselves.  2, 2: exactly two dimensions, else ValueError.
-    // NPY_ARRAY_FORCECAST allows float64 -> float32 (not a "safe" cast);
-    // ALIGNED | C_CONTIGUOUS asks for a layout that C can walk with a plain pointer.
-    // Input that already is like that (float32 in C order, as cpp_level.py passes
-    // it) comes back as the very same object with one more reference: no copy.
-    // Anything else (float64, Fortran order, strided views) becomes a converted copy.
+    // NPY_ARRAY_FORCECAST allows float64 -> float32 (not a "safe" cast); ALIGNED |
+    // C_CONTIGUOUS asks for a layout that C can walk with a plain pointer.  Input
+    // that already is like that (float32 in C order, as cpp_level.py passes it) comes
+    // back as the very same object with one more reference: no copy.  Anything else
+    // (float64, Fortran order, strided views) becomes a converted copy.
     PyObject* converted = PyArray_FromAny(
         obj, PyArray_DescrFromType(NPY_FLOAT32), 2, 2,
         NPY_ARRAY_ALIGNED | NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_FORCECAST, nullptr);
@@ -327,13 +314,13 @@ PyArrayObject* as_float32_map(PyObject* obj) {
 // first, but a direct call must not make OpenCV read outside the maps).
 bool check_sizes(PyArrayObject* text, PyArrayObject* link) {
     const npy_intp rows = PyArray_DIM(text, 0), cols = PyArray_DIM(text, 1);
-    if (rows == 0 || cols == 0 || PyArray_DIM(link, 0) != rows || PyArray_DIM(link, 1) != cols) {
-        PyErr_SetString(PyExc_ValueError, "textmap and linkmap must be non-empty and of the same shape");
-        return false;
-    }
     if (rows > INT_MAX || cols > INT_MAX) {
         PyErr_Format(PyExc_ValueError, "a %zd x %zd map is too large for OpenCV (at most %d per side)",
                      static_cast<Py_ssize_t>(rows), static_cast<Py_ssize_t>(cols), INT_MAX);
+        return false;
+    }
+    if (rows == 0 || cols == 0 || PyArray_DIM(link, 0) != rows || PyArray_DIM(link, 1) != cols) {
+        PyErr_SetString(PyExc_ValueError, "textmap and linkmap must be non-empty and of the same shape");
         return false;
     }
     return true;
@@ -349,11 +336,9 @@ cv::Mat wrap(PyArrayObject* arr) {
     return cv::Mat(rows, cols, CV_32F, PyArray_DATA(arr));
 }
 
-// get_boxes and get_boxes_direct: convert, compute, return.
-// Returns a new reference to the result array, or NULL with an exception set.
+// get_boxes and get_boxes_direct: a new reference to the result, or NULL with an exception set.
 PyObject* get_boxes_with(Method method, const char* format, PyObject* args, PyObject* kwargs) {
-    static const char* keywords[] = {"textmap", "linkmap", "text_threshold", "link_threshold",
-                                     "low_text", nullptr};
+    static const char* keywords[] = {"textmap", "linkmap", "text_threshold", "link_threshold", "low_text", nullptr};
     // Borrowed: the caller keeps the arguments alive for the whole call.  In the
     // format, "O!" + &PyArray_Type: a NumPy array, else TypeError (so a wrong type
     // is a Python exception, never a crash); "f": a number, rounded to a C float
@@ -393,8 +378,7 @@ PyObject* get_boxes_with(Method method, const char* format, PyObject* args, PyOb
     Py_END_ALLOW_THREADS
     // --- ... to here: the GIL is ours again ----------------------------------
 
-    // The maps are not needed any more: give back our references (only now: the
-    // cv::Mat views used their memory until here).
+    // The maps are not needed any more (the cv::Mat views are gone): give back our references.
     Py_DECREF(text);
     Py_DECREF(link);
     // A C++ error becomes a Python exception (PyErr_Format sets it and returns NULL).
@@ -404,16 +388,14 @@ PyObject* get_boxes_with(Method method, const char* format, PyObject* args, PyOb
     npy_intp dims[3] = {static_cast<npy_intp>(boxes.size() / 8), 4, 2};
     PyObject* result = PyArray_SimpleNew(3, dims, NPY_FLOAT32);   // new reference, handed to the caller
     if (result == nullptr) return nullptr;
-    if (!boxes.empty())
-        std::memcpy(PyArray_DATA(reinterpret_cast<PyArrayObject*>(result)), boxes.data(),
-                    boxes.size() * sizeof(float));
+    float* out = static_cast<float*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(result)));
+    std::copy(boxes.begin(), boxes.end(), out);
     return result;
 }
 
 PyObject* py_get_boxes(PyObject* /*module*/, PyObject* args, PyObject* kwargs) {
     return get_boxes_with(Method::spans, "O!O!|fff:get_boxes", args, kwargs);
 }
-
 PyObject* py_get_boxes_direct(PyObject* /*module*/, PyObject* args, PyObject* kwargs) {
     return get_boxes_with(Method::direct, "O!O!|fff:get_boxes_direct", args, kwargs);
 }
@@ -431,13 +413,9 @@ PyObject* py_set_num_threads(PyObject* /*module*/, PyObject* arg) {
     Py_RETURN_NONE;
 }
 
-PyObject* py_get_num_threads(PyObject* /*module*/, PyObject* /*unused*/) {
-    return PyLong_FromLong(cv::getNumThreads());
-}
-
-PyObject* py_opencv_version(PyObject* /*module*/, PyObject* /*unused*/) {
-    return PyUnicode_FromString(CV_VERSION);   // the OpenCV headers this module was compiled with
-}
+PyObject* py_get_num_threads(PyObject*, PyObject*) { return PyLong_FromLong(cv::getNumThreads()); }
+// CV_VERSION: the version of the OpenCV headers this module was compiled with
+PyObject* py_opencv_version(PyObject*, PyObject*) { return PyUnicode_FromString(CV_VERSION); }
 
 // ---------------------------------------------------------------------------
 // Part 3. The module: its function table and the init function Python calls
@@ -450,24 +428,18 @@ PyObject* py_opencv_version(PyObject* /*module*/, PyObject* /*unused*/) {
 // plain PyCFunction, and METH_KEYWORDS tells Python how to call it.)
 PyMethodDef kMethods[] = {
     {"get_boxes", (PyCFunction)(void (*)(void))py_get_boxes, METH_VARARGS | METH_KEYWORDS,
-     "get_boxes" SIGNATURE "Word boxes from CRAFT's region and affinity maps, computed in C++ with the\n"
-     "GIL released: a (K, 4, 2) float32 array, the reference's boxes in its order.\n"
-     "The arguments are not checked here: call textpost.levels.cpp_level.get_boxes_cpp."},
+     "get_boxes" SIGNATURE "The reference's word boxes, computed in C++ with the GIL released. Arguments\n"
+     "are not checked here: call textpost.levels.cpp_level.get_boxes_cpp."},
     {"get_boxes_direct", (PyCFunction)(void (*)(void))py_get_boxes_direct, METH_VARARGS | METH_KEYWORDS,
-     "get_boxes_direct" SIGNATURE "Like get_boxes, but steps 3d-3e as the reference does them (a mask\n"
-     "image, cv::dilate, every nonzero pixel to cv::minAreaRect): same result, slower."},
-    {"set_num_threads", py_set_num_threads, METH_O,
-     "set_num_threads(n)\n--\n\nThreads used by this module's OpenCV (cv::setNumThreads)."},
-    {"get_num_threads", py_get_num_threads, METH_NOARGS,
-     "get_num_threads()\n--\n\nThreads used by this module's OpenCV (cv::getNumThreads)."},
-    {"opencv_version", py_opencv_version, METH_NOARGS,
-     "opencv_version()\n--\n\nVersion of the OpenCV C++ library this module was built with."},
+     "get_boxes_direct" SIGNATURE "get_boxes with steps 3d-3e as the reference does them: slower."},
+    {"set_num_threads", py_set_num_threads, METH_O, "set_num_threads(n)\n--\n\ncv::setNumThreads(n)."},
+    {"get_num_threads", py_get_num_threads, METH_NOARGS, "get_num_threads()\n--\n\ncv::getNumThreads()."},
+    {"opencv_version", py_opencv_version, METH_NOARGS, "opencv_version()\n--\n\nCV_VERSION."},
     {nullptr, nullptr, 0, nullptr}};
 
-PyModuleDef kModule = {
-    PyModuleDef_HEAD_INIT, "_textpost_cpp",
-    "CRAFT's word-box postprocess in C++ (NumPy C API + OpenCV C++ API).", -1, kMethods,
-    nullptr, nullptr, nullptr, nullptr};
+PyModuleDef kModule = {PyModuleDef_HEAD_INIT, "_textpost_cpp",
+                       "CRAFT's word-box postprocess in C++ (NumPy C API + OpenCV C++ API).", -1, kMethods,
+                       nullptr, nullptr, nullptr, nullptr};
 
 }  // namespace
 
