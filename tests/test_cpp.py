@@ -1,5 +1,9 @@
 """The C++ level: same boxes as the reference, same errors, never a crash.
 
+Bad input is caught in Python, by the contract every level shares
+(textpost/contract.py), before the extension is called; the extension itself
+only has to turn a direct call with garbage into a Python exception.
+
 "Same boxes" means bit for bit: the extension calls the same OpenCV functions
 on the same points as the reference.  (If another OpenCV version ever makes
 them differ, the failure message gives the largest corner distance.)
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import sys
 import threading
 import time
@@ -24,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textpost import build as cppbuild
+from textpost import build
 from textpost.compare import compare_boxes
 from textpost.levels.reference import get_boxes as reference
 from textpost.synth import make_page
@@ -34,8 +39,8 @@ from textpost.synth import make_page
 def ext():
     """The compiled module; skipped (outside CI only) when the toolchain is missing."""
     try:
-        cppbuild.check_toolchain()
-    except cppbuild.BuildError as err:
+        build.check_toolchain("c++", opencv=True)
+    except build.BuildError as err:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"C++ toolchain missing: {err}")
@@ -284,6 +289,7 @@ def test_float64_beyond_float32_raises_without_warning(levels):
 
 
 def test_raw_extension_rejects_bad_calls(ext):
+    """Called directly, without the Python checks: garbage gets a Python exception, not a crash."""
     with pytest.raises(TypeError):
         ext.get_boxes()
     with pytest.raises(TypeError):
@@ -292,21 +298,38 @@ def test_raw_extension_rejects_bad_calls(ext):
         ext.get_boxes(GOOD, GOOD, 0.7, 0.4, 0.4, 0.1)
     with pytest.raises(TypeError):
         ext.get_boxes(GOOD, GOOD, threshold=0.5)
-    with pytest.raises(TypeError):
-        ext.get_boxes("textmap", GOOD)
+    for garbage in ("textmap", None, [[0.0] * 8] * 8, 3):
+        with pytest.raises(TypeError):
+            ext.get_boxes(garbage, GOOD)
+        with pytest.raises(TypeError):
+            ext.get_boxes_direct(GOOD, garbage)
     with pytest.raises(TypeError):
         ext.get_boxes(GOOD, GOOD, text_threshold="high")
+    with pytest.raises(OverflowError):
+        ext.get_boxes(GOOD, GOOD, low_text=10 ** 400)
     with pytest.raises(ValueError, match="same shape"):
         ext.get_boxes(GOOD, np.zeros((4, 4), np.float32))
-    with pytest.raises(ValueError, match="non-finite"):
-        ext.get_boxes(GOOD, np.full((8, 8), np.nan, np.float32))
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="non-empty"):
+        ext.get_boxes(np.zeros((0, 8), np.float32), np.zeros((0, 8), np.float32))
+    with pytest.raises(ValueError):   # not 2-D
         ext.get_boxes_direct(np.zeros((2, 2, 2), np.float32), GOOD)
+    with pytest.raises(ValueError):
+        ext.get_boxes(GOOD, np.zeros(8, np.float32))
+    with pytest.raises(ValueError, match="could not convert"):   # NumPy's own conversion error
+        ext.get_boxes(np.full((8, 8), "x", object), GOOD)
     with pytest.raises(TypeError):
         ext.set_num_threads("two")
     # keywords work, and the result is a fresh (0, 4, 2) float32 array
     out = ext.get_boxes(textmap=GOOD, linkmap=GOOD, low_text=0.1, link_threshold=0.2, text_threshold=0.3)
     assert out.shape == (0, 4, 2) and out.dtype == np.float32 and out.flags.owndata
+
+
+def test_raw_extension_rejects_maps_too_large_for_opencv(ext):
+    """What only C++ can see: OpenCV's sizes are ints.  (0 columns: no memory needed for the test.)"""
+    tall = np.zeros((2 ** 31, 0), np.float32)
+    for fn in (ext.get_boxes, ext.get_boxes_direct):
+        with pytest.raises(ValueError, match="too large for OpenCV"):
+            fn(tall, tall)
 
 
 def test_no_reference_leaks(ext):
@@ -320,8 +343,9 @@ def test_no_reference_leaks(ext):
     calls = [
         (t, l, {}), (t64, l, {}), (np.asfortranarray(t), l, {}),             # success
         (t, l, {"text_threshold": thr}),
-        (bad, l, {}), (t, bad, {}), (t, l[:, :5], {}), (t, l.astype(int), {}),  # errors
-        (bad, l.astype(int), {}), (t64, bad, {}), (t, l, {"low_text": "x"}),
+        (bad, l, {}), (t, l.astype(int), {}),                                 # unchecked input
+        (t, l[:, :5], {}), (t, l[None], {}), (t[None], l, {}), (t, [l], {}),  # errors
+        (t64, l[:0], {}), (t, l, {"low_text": "x"}),
     ]
     arrays = [t, l, t64, bad]
     for args in calls:   # warm up (first-use caches)
@@ -523,36 +547,32 @@ def test_fuzz_big_noise_maps(levels):
 
 # --------------------------------------------------------------------------- building
 
-def test_missing_compiler_is_explained(monkeypatch):
-    monkeypatch.setenv("CXX", "no-such-compiler-4711")
-    with pytest.raises(RuntimeError) as err:
-        cppbuild.check_toolchain()
-    text = str(err.value)
-    assert "C++ compiler" in text and "no-such-compiler-4711" in text
-    for hint in ("apt-get install g++ pkg-config libopencv-dev", "conda install -c conda-forge",
-                 "brew install opencv pkg-config", "WSL"):
-        assert hint in text
+# (a missing compiler: tests/test_build.py)
 
-
-def test_missing_pkg_config_is_explained(monkeypatch):
-    real_which = cppbuild.shutil.which
-    monkeypatch.setattr(cppbuild.shutil, "which",
-                        lambda name, *a, **k: None if name == "pkg-config" else real_which(name, *a, **k))
-    if real_which("c++") is None and real_which("g++") is None:
-        pytest.skip("no C++ compiler: the compiler check fires first")
-    with pytest.raises(RuntimeError, match="pkg-config not found") as err:
-        cppbuild.check_toolchain()
+@pytest.mark.skipif(os.name == "nt", reason="setuptools finds MSVC itself")
+def test_missing_pkg_config_is_explained(monkeypatch, tmp_path):
+    """With the compilers given by full path and an empty PATH, only pkg-config is missing."""
+    for var, language in (("CXX", "c++"), ("CC", "c")):
+        cmd = build.compiler_command(language)
+        path = shutil.which(cmd[0])
+        if path is None:
+            pytest.skip(f"no {language} compiler: the compiler check fires first")
+        monkeypatch.setenv(var, " ".join([path, *cmd[1:]]))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(build.BuildError, match="pkg-config not found") as err:
+        build.check_toolchain("c++", opencv=True)
     assert "libopencv-dev" in str(err.value)
 
 
+@pytest.mark.skipif(os.name == "nt", reason="setuptools finds MSVC itself")
 def test_opencv_unknown_to_pkg_config_is_explained(monkeypatch, tmp_path):
-    if cppbuild.shutil.which("pkg-config") is None:
+    if shutil.which("pkg-config") is None:
         pytest.skip("no pkg-config")
     monkeypatch.setenv("PKG_CONFIG_LIBDIR", str(tmp_path))
     monkeypatch.setenv("PKG_CONFIG_PATH", str(tmp_path))
     try:
-        cppbuild.check_toolchain()
-    except cppbuild.BuildError as err:
+        build.check_toolchain("c++", opencv=True)
+    except build.BuildError as err:
         if "opencv4" not in str(err):
             pytest.skip(f"another tool is missing: {err}")
         assert "libopencv-dev" in str(err)
@@ -564,13 +584,12 @@ def test_compile_error_carries_the_compiler_text(ext, tmp_path, monkeypatch):
     monkeypatch.setenv("TEXTPOST_BUILD_DIR", str(tmp_path / "build"))
     src = tmp_path / "broken.cpp"
     src.write_text('#include <Python.h>\nint f() { return undeclared_name_4711; }\n')
-    with pytest.raises(RuntimeError) as err:
-        cppbuild.build_extension("_textpost_broken", src)
-    assert "undeclared_name_4711" in str(err.value)
-    assert isinstance(err.value, cppbuild.BuildError) and "undeclared_name_4711" in err.value.log
+    with pytest.raises(build.BuildError) as err:
+        build.build_cpp("_textpost_broken", src)
+    assert "undeclared_name_4711" in str(err.value) and "undeclared_name_4711" in err.value.log
 
 
 def test_build_is_cached(ext):
     from textpost.levels.cpp_level import SOURCE, MODULE_NAME
-    assert cppbuild.build_extension(MODULE_NAME, SOURCE) is cppbuild.build_extension(MODULE_NAME, SOURCE)
-    assert cppbuild.build_root() in Path(ext.__file__).parents
+    assert build.build_cpp(MODULE_NAME, SOURCE) is build.build_cpp(MODULE_NAME, SOURCE)
+    assert build.build_root() in Path(ext.__file__).parents
