@@ -30,6 +30,9 @@ QUICK: bool = os.environ.get("TEXTPOST_QUICK", "").strip().lower() not in ("", "
 SIZE: int = 384 if QUICK else 1280
 #: the number of words at which single-size comparisons are made
 WORKSHOP_WORDS: int = 100 if QUICK else 1000
+#: the stopping rule of the series (set in notebook 02): a service's budget for the postprocess of a
+#: page of WORKSHOP_WORDS words on SIZE x SIZE maps, on one core.  Each level notebook says whether it meets it.
+TARGET_S: float = 0.050
 #: the sweep used for scaling curves (words per page)
 WORD_SWEEP: tuple[int, ...] = (10, 30, 100) if QUICK else (10, 30, 100, 300, 1000, 3000)
 #: the words at which the slow reference is still measured in sweeps
