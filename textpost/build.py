@@ -134,42 +134,23 @@ def opencv_flags() -> tuple[list[str], list[str]]:
 
 @contextlib.contextmanager
 def file_lock(path: Path, timeout: float = 600.0):
-    """An exclusive lock between processes, held for the ``with`` block."""
+    """An exclusive lock between processes, held for the ``with`` block (POSIX; Windows: use WSL)."""
+    import fcntl
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as fh:
-        if os.name == "nt":  # pragma: no cover - Windows without WSL is not a supported route
-            import msvcrt
-            fh.seek(0)
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"could not lock {path} within {timeout:.0f} s")
-                    time.sleep(0.2)
+        deadline = time.monotonic() + timeout
+        while True:
             try:
-                yield
-            finally:
-                fh.seek(0)
-                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"could not lock {path} within {timeout:.0f} s "
-                                           "(is another build stuck?)")
-                    time.sleep(0.2)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"could not lock {path} within {timeout:.0f} s (is another build stuck?)")
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------- building
