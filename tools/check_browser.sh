@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make check-browser` (maintainers): a real browser opens JupyterLab on notebook 00.
 #
-# Starts the lab server through tools/lab.sh (as `make lab` does, set-up skipped) on a free
-# localhost port, points a headless Chromium at notebook 00, saves a screenshot, and shuts the
+# Starts the lab server through tools/lab.sh (as `make lab` does, set-up skipped, checkpoints
+# kept out of the tree) on a free localhost port, points a headless Chromium at notebook 00, saves a screenshot, and shuts the
 # server down. Look at the picture: notebook 00 open in the main area with its stored outputs
 # (the PASS lines), its kernel "Python 3 (ipykernel)", and the file browser in "/ notebooks /",
 # where "/" is the repository root (one click up reaches exercises/ and solutions/).
@@ -39,7 +39,7 @@ tmp=$(mktemp -d)
 log="$tmp/lab.log"
 
 PORT=$port JUPYTER_TOKEN=$token TEXTPOST_LAB_SKIP_SETUP=1 NO_BROWSER=1 JUPYTER_RUNTIME_DIR="$tmp/runtime" \
-    setsid bash tools/lab.sh >"$log" 2>&1 </dev/null &
+    setsid bash tools/lab.sh --FileCheckpoints.checkpoint_dir="$tmp/checkpoints" >"$log" 2>&1 </dev/null &
 server=$!
 
 stop() {

@@ -4,6 +4,7 @@
 #   bash tools/lab.sh                 # what `make lab` runs
 #   PORT=8899 bash tools/lab.sh       # `make lab PORT=8899`: exactly this port (fails if it is taken)
 #   NO_BROWSER=1 bash tools/lab.sh    # never try to open a browser, just print the URL
+#   bash tools/lab.sh --ServerApp.x=y # any further arguments go to JupyterLab
 #
 # The server serves the repository root, so the file browser reaches notebooks/, exercises/
 # and solutions/, and a link such as ../exercises/04_numba.ipynb in a notebook opens.
@@ -57,4 +58,4 @@ if [ "$no_browser" = 1 ]; then
     say "from another machine: ssh -L ${PORT:-8888}:localhost:${PORT:-8888} <this machine>, then open it there"
 fi
 
-exec "$PY" -m jupyterlab "${args[@]}"
+exec "$PY" -m jupyterlab "${args[@]}" "$@"
