@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
-"""List the cells that take longer than a threshold, from the timing nbclient records.
+"""List the cells that take longer than a threshold, from the timing of a full-size run.
 
-When nbclient executes a notebook with ``record_timing`` (its default, and what
-``jupyter execute`` and ``jupyter nbconvert --execute`` do), every code cell gets
-``metadata.execution`` with ISO timestamps; a cell's time is
-``shell.execute_reply - iopub.execute_input``.  This script reads them, it runs nothing.
+Two sources, read, never run:
+
+* executed notebooks that carry nbclient's per-cell timing: with ``record_timing`` (its
+  default, and what ``jupyter execute`` and ``jupyter nbconvert --execute`` do) every code
+  cell gets ``metadata.execution`` with ISO timestamps, and a cell's time is
+  ``shell.execute_reply - iopub.execute_input``;
+* ``tools/slow_cells.json``, where ``make refresh`` (tools/run_notebooks.py) keeps the cells of
+  its last full-size run that took 30 s or more (it strips the timing from the notebooks it
+  commits).  This is the default when no file is given.
 
 Usage::
 
-    python tools/slow_cells.py notebooks/*.ipynb              # cells over 30 s, per notebook
+    python tools/slow_cells.py                                  # from tools/slow_cells.json
+    python tools/slow_cells.py --update INSTRUCTORS.md          # ... into INSTRUCTORS.md's table
     python tools/slow_cells.py --threshold 10 build/timed/*.ipynb
-    python tools/slow_cells.py --markdown build/timed/*.ipynb  # the table INSTRUCTORS.md holds
-    python tools/slow_cells.py --update INSTRUCTORS.md build/timed/*.ipynb
+    python tools/slow_cells.py --markdown build/timed/*.ipynb   # the table, printed
 
-``tools/run_notebooks.py`` (``make refresh``) removes the timing from the notebooks it
-commits, so time a full-size run into copies first, for example::
+Timed copies without ``make refresh``, for example::
 
     mkdir -p build/timed
     .venv/bin/jupyter execute --output '../build/timed/{notebook_name}' notebooks/0*.ipynb
@@ -34,6 +38,8 @@ from datetime import datetime
 from pathlib import Path
 
 BEGIN, END = "<!-- slow-cells:begin -->", "<!-- slow-cells:end -->"
+ROOT = Path(__file__).resolve().parent.parent
+RECORD = ROOT / "tools" / "slow_cells.json"
 
 
 def _when(stamp: str) -> datetime:
@@ -75,6 +81,21 @@ def slow_cells(path: Path, threshold: float):
     return timed, slow
 
 
+def slow_cells_from_record(record_path: Path, threshold: float):
+    """[(notebook path, (timed, slow))] from run_notebooks.py's record {path: [[index, seconds], ...]}.
+
+    Only cells at or above the record's own limit are in it, so "timed" counts those."""
+    record = json.loads(Path(record_path).read_text(encoding="utf-8"))
+    out = []
+    for name, cells in sorted(record.items()):
+        nb_path = ROOT / name
+        sources = json.loads(nb_path.read_text(encoding="utf-8"))["cells"] if nb_path.exists() else []
+        slow = [(i, s, first_line(sources[i]) if i < len(sources) else "")
+                for i, s in cells if s > threshold]
+        out.append((nb_path, (max(len(cells), 1), slow)))
+    return out
+
+
 def _short(path: Path) -> str:
     m = re.match(r"(\d\d)_", path.name)
     return m.group(1) if m else path.stem
@@ -95,15 +116,24 @@ def markdown(results, threshold: float) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("notebooks", nargs="*", type=Path, help="executed notebooks (default: notebooks/*.ipynb)")
+    ap.add_argument("notebooks", nargs="*", type=Path,
+                    help=f"executed notebooks, or a record like {RECORD.relative_to(ROOT)} (the default)")
     ap.add_argument("--threshold", type=float, default=30.0, help="seconds (default 30)")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     ap.add_argument("--update", type=Path, metavar="FILE",
                     help=f"replace the table between {BEGIN} and {END} in FILE")
     args = ap.parse_args(argv)
-    paths = args.notebooks or sorted(Path(__file__).resolve().parent.parent.glob("notebooks/*.ipynb"))
-
-    results = [(p, slow_cells(p, args.threshold)) for p in paths]
+    paths = args.notebooks or [RECORD]
+    results = []
+    for p in paths:
+        if p.suffix == ".json":
+            if not p.exists():
+                print(f"{p} does not exist: run `make refresh` (full size) first, or pass timed notebooks",
+                      file=sys.stderr)
+                return 1
+            results += slow_cells_from_record(p, args.threshold)
+        else:
+            results.append((p, slow_cells(p, args.threshold)))
     untimed = [p for p, (timed, _) in results if timed == 0]
     if untimed:
         print(f"no timing recorded in: {', '.join(str(p) for p in untimed)}\n"
