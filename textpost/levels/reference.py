@@ -8,6 +8,11 @@ that ships with CRAFT and EasyOCR.  Its cost grows with
 full-size images.
 
 Do not optimise this file: it is what learners profile.
+
+The algorithm is CRAFT's published postprocess (``getDetBoxes_core`` in
+CRAFT-pytorch, Copyright (c) 2019-present NAVER Corp., MIT License; EasyOCR,
+Apache-2.0, ships the same code).  This is a re-implementation from the
+published algorithm, not a copy of that code.
 """
 from __future__ import annotations
 
