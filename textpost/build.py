@@ -302,18 +302,22 @@ def build_cython(source: bytes | str, name: str, force: bool = False, verbose: b
                              force=force, verbose=verbose)
 
 
-def build_cpp(name: str, source_path, force: bool = False, verbose: bool = False):
+def build_cpp(name: str, source_path, include_dirs=(), force: bool = False, verbose: bool = False):
     """Compile one C++17 source (NumPy C API + OpenCV) into extension module ``name`` and import it.
 
-    The source must define ``PyInit_<name>``.  ``force`` rebuilds even when an up-to-date
-    build exists (a module already imported in this process stays in use until the
-    process restarts: a loaded extension cannot be unloaded).
+    The source must define ``PyInit_<name>``.  Its own folder and ``include_dirs`` are on the
+    include path, and the headers there (``*.hpp``) are part of the build's hash, so editing one
+    rebuilds.  ``force`` rebuilds even when an up-to-date build exists (a module already imported
+    in this process stays in use until the process restarts: a loaded extension cannot be unloaded).
     """
     import numpy as np
     check_toolchain("c++", opencv=True)   # say what is missing before pkg-config is asked for flags
     cflags, ldflags = opencv_flags()
-    include_dirs = [np.get_include()] + [f[2:] for f in cflags if f.startswith("-I")]
+    source_path = Path(source_path).resolve()
+    folders = [source_path.parent, *(Path(d).resolve() for d in include_dirs)]
+    headers = [h.read_bytes() for d in folders for h in sorted(d.glob("*.hpp"))]
+    include = [str(d) for d in folders] + [np.get_include()] + [f[2:] for f in cflags if f.startswith("-I")]
     compile_args = CXX_FLAGS + [f for f in cflags if not f.startswith("-I")]
-    return compile_extension(name, Path(source_path).read_bytes(), ".cpp", include_dirs=include_dirs,
+    return compile_extension(name, source_path.read_bytes(), ".cpp", key_parts=headers, include_dirs=include,
                              compile_args=compile_args, link_args=ldflags, language="c++",
                              force=force, verbose=verbose)

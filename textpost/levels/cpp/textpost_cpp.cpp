@@ -43,6 +43,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "box_finish.hpp"
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -217,36 +219,8 @@ bool points_spans(const Component& cc, const cv::Mat& labels, const cv::Mat& sco
     return true;
 }
 
-// Steps 3e-3g: the box around ws.points, as 8 floats (4 corners x, y).
-void box_from_points(const std::vector<cv::Point>& points, float box[8]) {
-    // cv2.minAreaRect of no points is ((0, 0), (0, 0), 0): the default RotatedRect
-    cv::RotatedRect rect;
-    if (!points.empty()) rect = cv::minAreaRect(points);
-    cv::Mat corners(4, 2, CV_32F, box);   // boxPoints writes into `box` directly
-    cv::boxPoints(rect, corners);
-
-    // 3f. "diamond" fix, in float32 like NumPy on the float32 box
-    const float d0x = box[0] - box[2], d0y = box[1] - box[3];
-    const float d1x = box[2] - box[4], d1y = box[3] - box[5];
-    const float bw = std::sqrt(d0x * d0x + d0y * d0y);
-    const float bh = std::sqrt(d1x * d1x + d1y * d1y);
-    const float longer = bh > bw ? bh : bw;    // Python's max(w, h)
-    const float shorter = bh < bw ? bh : bw;   // Python's min(w, h)
-    const float ratio = longer / (shorter + static_cast<float>(1e-5));
-    if (std::fabs(1.0f - ratio) <= static_cast<float>(0.1) && !points.empty()) {
-        // the axis-aligned bounding box of the points (the far edge: x + width - 1)
-        const cv::Rect bb = cv::boundingRect(points);
-        const float l = bb.x, t = bb.y, r = bb.x + bb.width - 1, b = bb.y + bb.height - 1;
-        const float fixed[8] = {l, t, r, t, r, b, l, b};
-        std::memcpy(box, fixed, sizeof fixed);
-    }
-
-    // 3g. start at the corner with the smallest x + y (the first one on ties)
-    int start = 0;
-    for (int i = 1; i < 4; ++i)
-        if (box[2 * i] + box[2 * i + 1] < box[2 * start] + box[2 * start + 1]) start = i;
-    std::rotate(box, box + 2 * start, box + 8);   // corner `start` (2 floats each) comes first
-}
+// Steps 3e-3g for one component (the rectangle, the diamond fix, the corner order) are
+// box_from_points(points, box), in box_finish.hpp: shared with exercise 06.
 
 // The whole postprocess on two float32 maps of the same size (checked, finite:
 // the Python side saw to that).  Appends 8 floats per box to `boxes`.
