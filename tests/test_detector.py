@@ -326,3 +326,12 @@ def test_real_sample_boxes_find_the_words(name):
     assert found >= 0.97 * n, (found, n, k)
     assert k <= 1.03 * n, (found, n, k)
 
+
+def test_bench_runs_on_a_real_sample():
+    from textpost.bench import main, run_sweep
+    record = run_sweep(["python", "numba"], [10], repeat=1, progress=False, maps="real_rotated")
+    assert [r["n_words"] for r in record["results"]] == [150, 150]
+    assert all(r["n_boxes"] == 150 for r in record["results"])
+    assert record["settings"]["maps"] == "real_rotated" and record["settings"]["size"] == 320
+    with pytest.raises(SystemExit):
+        main(["--maps", "nope", "--no-progress"])
