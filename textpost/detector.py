@@ -36,6 +36,7 @@ import importlib.util
 import os
 import pickle
 import struct
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -414,18 +415,30 @@ def cache_dir() -> Path:
 
 
 def onnx_path(weights: str | Path | None = None, rebuild: bool = False) -> Path:
-    """The cached ONNX graph for the weights, built (and checked) first when missing."""
-    weights = check_weights(weights)
-    md5 = file_md5(weights)
-    path = cache_dir() / f"craft_mlt_25k_{md5}_g{GRAPH_VERSION}.onnx"
-    if path.is_file() and not rebuild:
-        return path
-    model = build_onnx(load_weights(weights))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(model.SerializeToString())
-    os.replace(tmp, path)
-    return path
+    """The cached ONNX graph for the weights, built (and checked) first when missing.
+
+    The file name holds the weights' md5 and :data:`GRAPH_VERSION`.  When the cache folder
+    cannot be written, the graph goes to the system's temporary folder instead.
+    """
+    weights = check_weights(weights)           # its md5 is WEIGHTS_MD5 from here on
+    name = f"craft_mlt_25k_{WEIGHTS_MD5}_g{GRAPH_VERSION}.onnx"
+    candidates = [cache_dir() / name, Path(tempfile.gettempdir()) / "textpost" / name]
+    if not rebuild:
+        for path in candidates:
+            if path.is_file():
+                return path
+    model = build_onnx(load_weights(weights)).SerializeToString()
+    for path in candidates:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(model)
+            os.replace(tmp, path)
+            return path
+        except OSError as e:
+            error = e
+    raise OSError(f"could not write the ONNX graph to {candidates[0].parent} nor "
+                  f"{candidates[1].parent}: {error}")
 
 
 _SESSIONS: dict = {}

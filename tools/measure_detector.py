@@ -6,7 +6,8 @@
 For each page size it draws a page unlike the samples in data/ (another seed, font, font
 size and layout), then, in a fresh process per (size, runtime) so that peak memory is the
 run's own: builds the session, runs the network once untimed, then times ``repeat`` runs;
-reports the median and min-max, the process's peak resident memory, and the words that
+reports the median wall time and min-max, the median CPU time (all threads; less sensitive to
+a shared machine), the process's peak resident memory, and the words that
 ``run_craft`` + ``textpost.reference.get_boxes`` recover at IoU >= 0.5 (recall) and the boxes
 that match a word (precision).
 """
@@ -43,11 +44,12 @@ def child(size: int, runtime: str, repeat: int) -> dict:
     t0 = time.perf_counter()
     textmap, linkmap, scale = run_craft(page.image, canvas_size=size, runtime=runtime)
     first = time.perf_counter() - t0
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         run_craft(page.image, canvas_size=size, runtime=runtime)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     t0 = time.perf_counter()
     boxes = get_boxes(textmap, linkmap) * scale
     post = time.perf_counter() - t0
@@ -55,7 +57,7 @@ def child(size: int, runtime: str, repeat: int) -> dict:
     return {"size": size, "runtime": runtime, "n_words": n, "n_boxes": k, "recovered": found,
             "recall": found / n, "precision": found / k if k else 0.0,
             "first_s": first, "median_s": float(np.median(times)), "min_s": min(times), "max_s": max(times),
-            "runs": repeat, "postprocess_s": post, "page": PAGES[size],
+            "runs": repeat, "cpu_s": float(np.median(cpu)), "postprocess_s": post, "page": PAGES[size],
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -80,7 +82,7 @@ def main(argv=None) -> int:
             r = json.loads(out.strip().splitlines()[-1])
             results.append(r)
             print(f"{size:5d} px {runtime:12s} network {r['median_s']:6.2f} s (min {r['min_s']:.2f}, "
-                  f"max {r['max_s']:.2f}, first {r['first_s']:.2f}), peak {r['peak_rss_mb']:6.0f} MB; "
+                  f"max {r['max_s']:.2f}, first {r['first_s']:.2f}; CPU {r['cpu_s']:.2f} s), peak {r['peak_rss_mb']:6.0f} MB; "
                   f"{r['n_words']} words, {r['n_boxes']} boxes, recall {r['recall']:.3f}, "
                   f"precision {r['precision']:.3f}; reference postprocess {r['postprocess_s']:.2f} s",
                   flush=True)
