@@ -107,9 +107,15 @@ def test_paint_word_paints_characters_and_links():
 # --------------------------------------------------------------------------- make data
 
 def test_make_data_rebuilds_data_byte_for_byte(tmp_path):
-    """`make data` is reproducible: a fresh run writes exactly the files in data/."""
+    """`make data` is reproducible: a fresh run writes exactly the files in data/.
+
+    The real samples' CRAFT maps are copied (``--reuse-maps``), not recomputed: they are
+    reproduced within a tolerance only (tests/test_detector.py checks that); their page
+    images and ground truth are rendered again here and must be the same bytes.
+    """
     out = tmp_path / "data"
-    subprocess.run([sys.executable, str(MAKE_DATA), "--out", str(out), "--quiet"], check=True,
+    subprocess.run([sys.executable, str(MAKE_DATA), "--out", str(out), "--quiet",
+                    "--reuse-maps", str(data.DATA_DIR)], check=True,
                    cwd=tmp_path, timeout=300)
     made = sorted(p.name for p in out.iterdir())
     stored = sorted(p.name for p in data.DATA_DIR.iterdir() if p.is_file())
@@ -159,6 +165,10 @@ def test_sample_sizes_and_word_counts(samples):
         assert samples[name].shape == (1280, 1280)
         assert samples[name].n_words == n
     assert samples["edge_cases"].shape == (256, 384)
+    real = {"real_rotated": (150, 320), "real_document": (300, 640), "real_dense": (2000, 1280)}
+    for name, (n, side) in real.items():
+        assert samples[name].shape == (side, side)
+        assert samples[name].n_words == n and samples[name].info["image_scale"] == 2
 
 
 def test_rotated_sample_is_rotated(samples):
@@ -178,11 +188,11 @@ def test_ground_truth_matches_the_generator():
     np.testing.assert_allclose(s.linkmap, page.linkmap, atol=0.51 / 65535)
 
 
-@pytest.mark.parametrize("name", [n for n in SAMPLES if n != "dense"])
+@pytest.mark.parametrize("name", [n for n in SAMPLES if n not in ("dense", "real_dense")])
 def test_stored_box_count_is_the_references(samples, name):
     """n_boxes (and data/README.md) say what the reference returns.
 
-    ``dense`` is left out: the reference needs tens of seconds there; its count is made by the
+    ``dense`` and ``real_dense`` are left out: the reference needs tens of seconds there; their count is made by the
     same counting function, which test_count_boxes_matches_the_reference checks.
     """
     s = samples[name]

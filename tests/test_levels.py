@@ -2,6 +2,8 @@
 
 Expected boxes on the samples are stored in tests/expected/ (tools/make_expected.py),
 so that fast levels are compared with the reference without running it on the dense page.
+The samples include the real ones (``real_*``: CRAFT's own maps of drawn pages), so every
+level is checked on real maps too.
 """
 from pathlib import Path
 
@@ -30,7 +32,11 @@ def samples():
     return {name: load_sample(name) for name in SAMPLES}
 
 
-@pytest.mark.parametrize("name", [s for s in SAMPLES if s != "dense" or not config.QUICK])
+#: samples where the reference takes tens of seconds: left out in quick mode
+SLOW_FOR_REFERENCE = ("dense", "real_dense")
+
+
+@pytest.mark.parametrize("name", [s for s in SAMPLES if s not in SLOW_FOR_REFERENCE or not config.QUICK])
 def test_reference_reproduces_stored_boxes(name, samples):
     p = samples[name]
     c = compare_boxes(get_boxes(p.textmap, p.linkmap), np.load(EXPECTED / f"{name}.npy"))

@@ -69,7 +69,7 @@ def machine_info(settings: dict | None = None) -> dict:
 
 def run_sweep(levels, n_words, size: int = 1280, repeat: int | None = None, threads: int = 1,
               seed: int = 0, max_seconds: float = 60.0, progress: bool = True, check: bool = True,
-              warmup: bool = True) -> dict:
+              warmup: bool = True, maps: str | None = None) -> dict:
     """Time ``levels`` (names) at each number of words; return the benchmark record (see module doc).
 
     At each number of words the levels and the floor take turns: ``repeat`` rounds, one timed
@@ -79,16 +79,23 @@ def run_sweep(levels, n_words, size: int = 1280, repeat: int | None = None, thre
     with nothing to compile).  A level whose timed calls pass ``max_seconds`` stops early
     (``runs`` says how many calls were timed).  With ``check``, each level's boxes are compared
     with the first level's and the largest corner distance is recorded as ``max_dev_px``.
+    With ``maps`` (a sample name in ``data/``, e.g. ``"real_dense"``), the levels run on that
+    sample's maps instead of synthetic pages (``n_words`` and ``size`` come from the sample).
     """
     repeat = config.REPEAT if repeat is None else repeat
+    sample = None
+    if maps is not None:
+        from .data import load_sample
+        sample = load_sample(maps)
+        n_words, size = [sample.n_words], sample.shape[0]
     funcs = {name: get_level(name) for name in levels}
     settings = set_threads(threads)
     settings.update({"threads": threads, "size": size, "repeat": repeat, "seed": seed,
-                     "quick": config.QUICK})
+                     "quick": config.QUICK, "maps": maps})
     bar = progress_bar(len(n_words) * max(repeat, 1), "benchmark", unit="round") if progress else None
     results, floors, thresholds = [], [], []
     for n in n_words:
-        page = make_page(n, size, seed=seed)
+        page = sample if sample is not None else make_page(n, size, seed=seed)
         args = (page.textmap, page.linkmap)
         boxes = {name: funcs[name](*args) for name in levels} if warmup else {}
         times = {name: [] for name in levels}
@@ -210,6 +217,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1,
                         help="OpenCV/numba threads (default 1, so ratios compare algorithms)")
     parser.add_argument("--seed", type=int, default=0, help="page layout seed (default: 0)")
+    parser.add_argument("--maps", metavar="NAME", default=None,
+                        help="run on a ready sample from data/ (e.g. real_dense, CRAFT's own maps) "
+                             "instead of synthetic pages; --n and --size are then ignored")
     parser.add_argument("--max-seconds", type=float, default=60.0,
                         help="stop repeating a cell after this much timed time (default: %(default)s)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -225,9 +235,13 @@ def main(argv=None) -> int:
         parser.error("--size must be at least 64")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
+    if args.maps is not None:
+        from .data import SAMPLES
+        if args.maps not in SAMPLES:
+            parser.error(f"unknown sample {args.maps!r} for --maps; the samples are: {', '.join(SAMPLES)}")
     t0 = time.perf_counter()
     record = run_sweep(levels, args.n, size=args.size, repeat=args.repeat, threads=args.threads,
-                       seed=args.seed, max_seconds=args.max_seconds,
+                       seed=args.seed, max_seconds=args.max_seconds, maps=args.maps,
                        progress=not args.no_progress)
     print(format_table(record))
     print(f"(benchmark took {time.perf_counter() - t0:.1f} s)")

@@ -14,6 +14,10 @@ Files per sample ``NAME`` (in ``data/``):
 - ``NAME.json``: description, ground-truth word quads (map pixels), texts, how it was made,
   and ``n_boxes``, the number of boxes the reference returns at the default thresholds
 - ``NAME_page.png`` (some samples): the rendered page image, 8-bit grey, ``image_scale`` x the map size
+
+The ``real_*`` samples are pages drawn with a real font whose maps CRAFT made
+(``textpost.detector.run_craft``); their page image is the network's input
+(``cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)``).
 """
 from __future__ import annotations
 
@@ -27,8 +31,14 @@ import numpy as np
 from .config import ROOT
 from .synth import Page
 
-#: the ready samples, from the fewest words to the most, then the special ones
-SAMPLES: tuple[str, ...] = ("sparse", "document", "dense", "rotated", "edge_cases")
+#: the synthetic samples (maps painted by textpost.synth), from the fewest words to the most,
+#: then the special ones
+SYNTHETIC_SAMPLES: tuple[str, ...] = ("sparse", "document", "dense", "rotated", "edge_cases")
+#: the real samples: pages drawn with a font (textpost.render), maps made by CRAFT itself
+#: (textpost.detector), smallest first
+REAL_SAMPLES: tuple[str, ...] = ("real_rotated", "real_document", "real_dense")
+#: every ready sample
+SAMPLES: tuple[str, ...] = SYNTHETIC_SAMPLES + REAL_SAMPLES
 
 #: the folder holding the samples: ``data/`` at the repository root (the parent of ``textpost/``)
 DATA_DIR: Path = ROOT / "data"

@@ -2,10 +2,16 @@
 
     python tools/make_data.py            # writes data/
     python tools/make_data.py --out DIR  # writes DIR instead (the tests compare it with data/)
+    python tools/make_data.py --out DIR --reuse-maps data   # real samples: CRAFT's maps copied, not recomputed
 
-Every run writes the same bytes: the maps come from fixed seeds, the maps are
-stored as 16-bit PNG (no timestamps), the JSON files have sorted keys and
-rounded floats, and data/README.md is written from the same numbers.
+Every run writes the same bytes for the synthetic samples: the maps come from fixed
+seeds, the maps are stored as 16-bit PNG (no timestamps), the JSON files have sorted
+keys and rounded floats, and data/README.md is written from the same numbers.
+The real samples' page images and ground truth are the same bytes too (a deterministic
+renderer, with the pinned Pillow); their maps are CRAFT's output, which can differ in
+the last bits across CPUs and thread counts, so they are reproduced within a tolerance
+(tests/test_detector.py checks it, and that the boxes stay the same).  The 2560 px page
+needs about 5 GB of memory and 0.5-3 minutes on 2 cores.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:          # run as a script from anywhere, installed or not
     sys.path.insert(0, str(ROOT))
 
-from textpost.data import SAMPLES, decode_map, encode_map  # noqa: E402
+from textpost.data import REAL_SAMPLES, SAMPLES, decode_map, encode_map  # noqa: E402
 from textpost.synth import Page, make_page, paint_gaussian, paint_link, paint_word, render_page  # noqa: E402
 
 SIZE = 1280
@@ -191,6 +197,31 @@ RECIPES = {
                     "a word split by a missing link, a 45-degree square (the diamond fix), "
                     "a link-only blob."),
 }
+
+
+def _real(**kwargs):
+    def render():
+        from textpost.render import render_text_page
+        return render_text_page(**kwargs)
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return render, f"textpost.render.render_text_page({args})"
+
+
+for _name, _kwargs, _canvas, _description in [
+    ("real_rotated", dict(n_words=150, size=640, font_size=15, seed=13, columns=2, angle=8.0), 640,
+     "A real page, turned: 150 words of 15 px DejaVu Sans in two columns on a 640 px page turned "
+     "by 8 degrees; CRAFT's maps (320 x 320) at canvas 640. The tests run the network on it."),
+    ("real_document", dict(n_words=300, size=1280, font_size=26, seed=11), 1280,
+     "A real document: 300 words of 26 px DejaVu Sans on a 1280 px page; CRAFT's maps "
+     "(640 x 640) at canvas 1280, CRAFT's default."),
+    ("real_dense", dict(n_words=2000, size=2560, font_size=22, seed=12, columns=2), 2560,
+     "A real dense page: 2000 words of 22 px DejaVu Sans in two columns on a 2560 px page; "
+     "CRAFT's maps (1280 x 1280, the workshop's map size) at canvas 2560, EasyOCR's default. "
+     "The reference takes tens of seconds here."),
+]:
+    _render, _call = _real(**_kwargs)
+    RECIPES[_name] = dict(render=_render, canvas=_canvas, call=_call, image=True, description=_description)
+
 assert tuple(RECIPES) == SAMPLES, "tools/make_data.py and textpost.data.SAMPLES disagree"
 
 
@@ -249,8 +280,63 @@ def _write_png(path: Path, img: np.ndarray) -> None:
     path.write_bytes(buf.tobytes())
 
 
-def write_sample(name: str, out: Path) -> dict:
+def real_maps(name: str, image: np.ndarray):
+    """CRAFT's maps of a real sample's page, as stored (uint16), and the scale."""
+    from textpost.detector import run_craft
+    textmap, linkmap, scale = run_craft(image, canvas_size=RECIPES[name]["canvas"])
+    return {"textmap": encode_map(textmap), "linkmap": encode_map(linkmap)}, scale
+
+
+def write_real_sample(name: str, out: Path, reuse_maps: Path | None = None) -> dict:
+    """A page drawn with a font, CRAFT's maps of it (or those in ``reuse_maps``), its ground truth."""
+    from textpost import detector
     recipe = RECIPES[name]
+    page = recipe["render"]()
+    _write_png(out / f"{name}_page.png", page.image[:, :, 0])
+    if reuse_maps is not None:
+        stored = {}
+        for kind in ("textmap", "linkmap"):
+            src = Path(reuse_maps) / f"{name}_{kind}.png"
+            (out / src.name).write_bytes(src.read_bytes())
+            stored[kind] = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
+        scale = page.image.shape[0] / stored["textmap"].shape[0]
+    else:
+        stored, scale = real_maps(name, page.image)
+        for kind, img in stored.items():
+            _write_png(out / f"{name}_{kind}.png", img)
+    if scale != IMAGE_SCALE:
+        raise RuntimeError(f"{name}: the map is 1/{scale} of the page, expected 1/{IMAGE_SCALE}")
+    n_boxes = count_boxes(decode_map(stored["textmap"]), decode_map(stored["linkmap"]))
+    words = page.words / IMAGE_SCALE
+    height, width = stored["textmap"].shape
+    char_h = np.median(np.linalg.norm(words[:, 3] - words[:, 0], axis=1))
+    meta = {
+        "char_height": _r(char_h),
+        "name": name,
+        "description": recipe["description"],
+        "made_by": recipe["call"] + f" -> textpost.detector.run_craft(image, canvas_size={recipe['canvas']})",
+        "seed": page.seed,
+        "size": [height, width],
+        "n_words": page.n_words,
+        "n_boxes": n_boxes,
+        "n_boxes_thresholds": {"text_threshold": TEXT_THRESHOLD, "link_threshold": LINK_THRESHOLD,
+                               "low_text": LOW_TEXT},
+        "map_format": "16-bit grey PNG, score = pixel / 65535 (CRAFT's output clipped to [0, 1])",
+        "detector": {"weights": detector.WEIGHTS_FILE, "weights_md5": detector.WEIGHTS_MD5,
+                     "canvas_size": recipe["canvas"], "runtime": "onnxruntime"},
+        "render": page.info,
+        "image_scale": IMAGE_SCALE,
+        "words": [_quad(q) for q in words],
+        "texts": list(page.texts),
+    }
+    (out / f"{name}.json").write_text(_dump_json(meta), encoding="utf-8")
+    return meta
+
+
+def write_sample(name: str, out: Path, reuse_maps: Path | None = None) -> dict:
+    recipe = RECIPES[name]
+    if name in REAL_SAMPLES:
+        return write_real_sample(name, out, reuse_maps)
     made = recipe["make"]()
     page, items = made if isinstance(made, tuple) else (made, None)
     stored = {"textmap": encode_map(page.textmap), "linkmap": encode_map(page.linkmap)}
@@ -311,8 +397,20 @@ def _readme(metas: dict) -> str:
         "Load them with `textpost.data.load_sample(name)` or `textpost.data.load_samples()`.",
         "",
         "Every file here is written by `tools/make_data.py`: `make data` runs",
-        "`python tools/make_data.py`, which rewrites them byte for byte (a test checks this).",
-        "Edit the script, not these files, then run `make data`.",
+        "`python tools/make_data.py`. Edit the script, not these files, then run `make data`.",
+        "",
+        "- The synthetic samples (maps painted by `textpost.synth`) are rewritten byte for byte.",
+        "- The real samples (`real_*`: pages drawn with matplotlib's DejaVu font by `textpost.render`,",
+        "  maps made by CRAFT itself, `textpost.detector.run_craft`): the page images and the JSON",
+        "  ground truth are rewritten byte for byte (with the pinned Pillow); the maps are a network's",
+        "  float output, which can differ in the last bits across CPUs and thread counts, so they are",
+        "  reproduced within a tolerance: at most 1e-4 from the stored maps, and the same boxes",
+        "  (`tests/test_detector.py` reruns the network on `real_rotated`, and on `real_document`",
+        "  outside quick mode). `n_boxes` is counted on the stored maps.",
+        "- A test rebuilds everything into a temporary folder with",
+        "  `python tools/make_data.py --out DIR --reuse-maps data` (the real maps copied, not",
+        "  recomputed) and checks every byte. Recomputing `real_dense` (a 2560 px page) needs about",
+        "  5 GB of memory and 0.5-3 minutes on 2 cores.",
         "",
         "| sample | map (h x w) | words | reference boxes | character height | files |",
         "|---|---|---|---|---|---|",
@@ -342,9 +440,14 @@ def _readme(metas: dict) -> str:
         "  `n_words`, `n_boxes` (reference boxes, as above), `char_height` (median, map pixels),",
         "  `made_by` and `seed`; `edge_cases.json` also has `items`, every painted blob with its kind",
         "  and the number of boxes it gives.",
-        f"- `NAME_page.png` ({with_image} only): the page image drawn from the same layout",
-        "  (`textpost.synth.render_page`), 8-bit grey, `image_scale` = 2 times the map size, as the",
-        "  image CRAFT would have been given. `load_page_image(name)` reads it.",
+        f"- `NAME_page.png` ({with_image} only): the page image, 8-bit grey, `image_scale` = 2 times",
+        "  the map size. For the synthetic samples it is drawn from the same layout",
+        "  (`textpost.synth.render_page`), as the image CRAFT would have been given; for the real",
+        "  samples it is the image CRAFT was given (as RGB: `cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)`).",
+        "  `load_page_image(name)` reads it.",
+        "- The real samples' JSON also has `detector` (weights, md5, canvas size, runtime) and",
+        "  `render` (font, size, columns, angle, seed); their `words` are the ink boxes of the drawn",
+        "  words, in map pixels (times `image_scale` = page pixels).",
         "",
     ])
 
@@ -354,6 +457,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "data",
                         help="folder to write (default: data/ at the repository root)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing")
+    parser.add_argument("--reuse-maps", type=Path, default=None, metavar="DIR",
+                        help="copy the real samples' CRAFT maps from DIR instead of running the network")
     args = parser.parse_args(argv)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -361,7 +466,7 @@ def main(argv=None) -> int:
     metas = {}
     for name in SAMPLES:
         t0 = time.perf_counter()
-        metas[name] = meta = write_sample(name, out)
+        metas[name] = meta = write_sample(name, out, args.reuse_maps)
         if not args.quiet:
             print(f"{name:11s} {meta['size'][0]:4d} x {meta['size'][1]:<4d} {meta['n_words']:5d} words "
                   f"{meta['n_boxes']:5d} reference boxes  ({time.perf_counter() - t0:.1f} s)")
