@@ -43,9 +43,10 @@ def check_map(name: str, arr) -> np.ndarray:
     with np.errstate(over="ignore"):  # float64 beyond the float32 range becomes inf, reported below
         out = np.ascontiguousarray(arr, dtype=np.float32)
     # One cheap pass: a sum is finite when every value is finite, unless it overflows;
-    # only then pay for the exact per-pixel check.
+    # only then pay for the exact per-pixel check.  Summed in float32 (SIMD, no
+    # conversion: about twice as fast as in float64); an overflow only means the check below.
     with np.errstate(over="ignore", invalid="ignore"):
-        total = out.sum(dtype=np.float64)
+        total = out.sum()
     if not math.isfinite(total) and not np.isfinite(out).all():
         bad = int(np.count_nonzero(~np.isfinite(out)))
         raise ValueError(f"{name} contains {bad} non-finite value(s) (NaN or inf, "
