@@ -57,7 +57,7 @@ struct Run {        // union pixels x0 .. x1-1 of one row
 struct Component {  // what cv::connectedComponentsWithStats gives, plus the best score
     int left = INT_MAX, top = INT_MAX, right = -1, bottom = -1, area = 0;
     float best = -std::numeric_limits<float>::infinity();
-    int first_run = 0, n_runs = 0;   // its runs: order[first_run .. first_run + n_runs)
+    int span = -1;                   // kept: its rows' spans start at first[span], last[span]
 };
 
 // Everything one call needs.  find_boxes keeps one per thread and reuses it:
@@ -67,8 +67,9 @@ struct Labeling {
     std::vector<int> parent;         // union-find over runs
     std::vector<Run> runs;
     std::vector<int> label;          // run -> component label (1, 2, ...)
-    std::vector<int> order;          // run numbers grouped by label, in raster order
     std::vector<Component> comps;    // index = label; comps[0] is unused (background)
+    std::vector<int> first, last;    // kept components: the mask's first/last column per row
+    std::vector<cv::Point> points;   // one component's points for minAreaRect
 };
 
 int find(std::vector<int>& parent, int i) {
@@ -148,26 +149,34 @@ void label_runs(const float* text, const float* link, int rows, int cols,
         cc.bottom = std::max(cc.bottom, run.row);
         cc.area += run.x1 - run.x0;
         cc.best = std::max(cc.best, run.best);
-        cc.n_runs += 1;
     }
-    // group the runs by label (a counting sort: raster order inside each group)
+}
+
+// The mask's first and last column in each row of every component that passes
+// the size and confidence filters: one more pass over the runs, in order (a
+// pass per component, gathering its runs, would jump around in memory).
+void row_spans(Labeling& lab, float text_thr) {
     int offset = 0;
     for (Component& cc : lab.comps) {
-        cc.first_run = offset;
-        offset += cc.n_runs;
-        cc.n_runs = 0;
+        const bool keep = cc.area >= 10 && !(cc.best < text_thr);   // comps[0] has area 0
+        cc.span = keep ? offset : -1;
+        if (keep) offset += cc.bottom - cc.top + 1;
     }
-    lab.order.resize(n_runs);
-    for (int i = 0; i < n_runs; ++i) {
-        Component& cc = lab.comps[lab.label[i]];
-        lab.order[cc.first_run + cc.n_runs++] = i;
+    lab.first.assign(offset, kNone);
+    lab.last.assign(offset, -1);
+    for (size_t i = 0; i < lab.runs.size(); ++i) {
+        const Run& run = lab.runs[i];
+        const Component& cc = lab.comps[lab.label[i]];
+        if (cc.span < 0 || run.m0 == kNone) continue;
+        const int j = cc.span + run.row - cc.top;
+        lab.first[j] = std::min(lab.first[j], run.m0);
+        lab.last[j] = std::max(lab.last[j], run.m1);
     }
 }
 
 // Step 4 for one component: the points of its dilated mask that matter to
 // cv::minAreaRect (first and last pixel of each row), as in textpost_cpp.cpp.
-void component_points(const Labeling& lab, const Component& cc, int rows, int cols,
-                      std::vector<int>& first, std::vector<int>& last, std::vector<cv::Point>& points) {
+void component_points(const Component& cc, int rows, int cols, Labeling& lab) {
     const int x = cc.left, y = cc.top, w = cc.right - cc.left + 1, h = cc.bottom - cc.top + 1;
     // niter = int(sqrt(area * min(w, h) / (w * h)) * 2), 64-bit products
     const double fill = static_cast<double>(static_cast<int64_t>(cc.area) * std::min(w, h)) /
@@ -176,28 +185,21 @@ void component_points(const Labeling& lab, const Component& cc, int rows, int co
     const int sx = std::max(x - niter, 0), ex = std::min(x + w + niter + 1, cols);
     const int sy = std::max(y - niter, 0), ey = std::min(y + h + niter + 1, rows);
 
-    first.assign(h, kNone);   // the mask's first/last column in each row of the box
-    last.assign(h, kNone);
-    for (int k = cc.first_run; k < cc.first_run + cc.n_runs; ++k) {
-        const Run& run = lab.runs[lab.order[k]];
-        if (run.m0 == kNone) continue;
-        const int i = run.row - y;
-        first[i] = std::min(first[i], run.m0);
-        last[i] = last[i] == kNone ? run.m1 : std::max(last[i], run.m1);
-    }
+    const int* first = lab.first.data() + cc.span;   // row y + i: first[i] .. last[i]
+    const int* last = lab.last.data() + cc.span;
+    std::vector<cv::Point>& points = lab.points;
     // dilation by a (1 + niter) square, centred anchor: each row's extremes
     const int ksize = 1 + niter, anchor = ksize / 2;
     points.clear();
     for (int row = sy; row < ey; ++row) {
         const int from = std::max(row - anchor, y) - y;
         const int to = std::min(row - anchor + ksize - 1, y + h - 1) - y;
-        int lo = INT_MAX, hi = INT_MIN;
+        int lo = kNone, hi = -1;   // (a row without mask pixels has kNone, -1)
         for (int i = from; i <= to; ++i) {
-            if (first[i] == kNone) continue;
             lo = std::min(lo, first[i]);
             hi = std::max(hi, last[i]);
         }
-        if (hi == INT_MIN) continue;
+        if (lo == kNone) continue;   // no mask pixel under the kernel: an empty row
         lo = std::max(lo + anchor - (ksize - 1), sx);
         hi = std::min(hi + anchor, ex - 1);
         points.emplace_back(lo, row);
@@ -207,6 +209,11 @@ void component_points(const Labeling& lab, const Component& cc, int rows, int co
 
 // The box around the points: minAreaRect, the "diamond" fix, the corner order
 // (float32 arithmetic as in NumPy; cppbuild compiles with -ffp-contract=off).
+//
+// The points go in as they are, in row order like the reference's: cv::minAreaRect
+// may pick either of two rectangles of equal area, and which one depends on the
+// order its convex hull comes out in, which depends on the input (handing it
+// only the hull's corners changed some boxes: the tests caught it).
 void box_from_points(const std::vector<cv::Point>& points, float box[8]) {
     cv::RotatedRect rect;   // minAreaRect of no points: the default ((0, 0), (0, 0), 0)
     if (!points.empty()) rect = cv::minAreaRect(points);
@@ -235,16 +242,16 @@ void box_from_points(const std::vector<cv::Point>& points, float box[8]) {
 
 void find_boxes(const float* text, const float* link, int rows, int cols, float text_thr,
                 float link_thr, float low, std::vector<float>& boxes) {
-    thread_local Labeling lab;   // one per thread: concurrent calls never share it
-    thread_local std::vector<int> first, last;
-    thread_local std::vector<cv::Point> points;
+    thread_local Labeling workspace;   // one per thread: concurrent calls never share it
+    Labeling& lab = workspace;
     label_runs(text, link, rows, cols, low, link_thr, lab);
+    row_spans(lab, text_thr);
     float box[8];
     for (size_t k = 1; k < lab.comps.size(); ++k) {
         const Component& cc = lab.comps[k];
-        if (cc.area < 10 || cc.best < text_thr) continue;   // size and confidence filters
-        component_points(lab, cc, rows, cols, first, last, points);
-        box_from_points(points, box);
+        if (cc.span < 0) continue;   // dropped by the size or confidence filter
+        component_points(cc, rows, cols, lab);
+        box_from_points(lab.points, box);
         boxes.insert(boxes.end(), box, box + 8);
     }
 }
