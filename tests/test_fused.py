@@ -463,3 +463,45 @@ def test_fuzz_big_noise_maps(fused):
         labels, stats, best = components(t, l)
         want = opencv_labeling(t, l)
         assert np.array_equal(labels, want[0]) and np.array_equal(stats, want[1]) and np.array_equal(best, want[2])
+
+
+# --------------------------------------------------------------------------- native profile
+
+def test_profile_parts_are_found_from_the_innermost_frame():
+    from textpost.native_profile import OTHER, classify
+    base = ["<module> (x.py:1)", "_timed_loop (textpost/native_profile.py:9)", "get_boxes_cpp (textpost/cpp_level.py:42)",
+            "get_boxes_with (textpost_cpp.cpp:602)"]
+    assert classify(base + ["find_boxes (textpost_cpp.cpp:347)", "cv::connectedComponentsWithStats (libopencv_imgproc.so.4.6.0)",
+                            "0x7fc28fd1d91a (libopencv_imgproc.so.4.6.0)"]).startswith("OpenCV connectedComponents")
+    assert classify(base + ["find_boxes (textpost_cpp.cpp:372)", "cv::minAreaRect (libopencv_imgproc.so.4.6.0)",
+                            "cv::Mat::create (libopencv_core.so.4.6.0)", "malloc (libc.so.6)"]) == "OpenCV minAreaRect / boxPoints"
+    assert classify(base + ["find_boxes (textpost_cpp.cpp:342)", "binarise (textpost_cpp.cpp:172)"]) == "ours: thresholding"
+    assert classify(base + ["find_boxes (fused.cpp:280)", "label_runs (fused.cpp:100)"]) == "ours: runs + union-find labeling"
+    assert classify(base + ["find_boxes (fused.cpp:290)", "component_points (fused.cpp:200)"]) == "ours: per-component work"
+    assert classify(["check_inputs (textpost/validate.py:70)", "check_map (textpost/validate.py:48)",
+                     "0x1 (_multiarray_umath.cpython-311-x86_64-linux-gnu.so)"]) == "Python: input checks (validate.py)"
+    assert classify(["<module> (x.py:1)", "0x1 (libpython3.11.so.1.0)"]) == OTHER
+
+
+def test_native_profile_sees_inside_the_extension(fused):
+    """The profiler runs where it may; where py-spy is missing or forbidden it says what to do."""
+    from textpost.native_profile import find_py_spy, profile_native
+    prof = profile_native("textpost.fused_level:get_boxes_fused", n_words=100, size=512, seconds=1.5)
+    if not prof.ok:
+        assert "What to do" in prof.message and "not available" in str(prof)
+        if find_py_spy() is None and not os.environ.get("CI"):
+            pytest.skip("py-spy is not installed")
+        if "permission" in prof.message.lower() or sys.platform == "darwin":
+            pytest.skip(prof.message)
+        pytest.fail(prof.message)
+    assert prof.samples > 20 and prof.calls > 0
+    assert abs(sum(share for _, _, share in prof.shares) - 1) < 1e-9
+    assert prof.share("ours: runs + union-find labeling") > 0.05, str(prof)
+    assert prof.share("OpenCV connectedComponentsWithStats (labeling + statistics)") == 0, str(prof)
+
+
+def test_missing_py_spy_is_explained(monkeypatch):
+    from textpost import native_profile
+    monkeypatch.setattr(native_profile, "find_py_spy", lambda: None)
+    prof = native_profile.profile_native("textpost.fused_level:get_boxes_fused", seconds=0.1)
+    assert not prof.ok and "pip install py-spy" in prof.message
