@@ -78,8 +78,7 @@ int find(std::vector<int>& parent, int i) {
 }
 
 void unite(std::vector<int>& parent, int a, int b) {
-    a = find(parent, a);
-    b = find(parent, b);
+    a = find(parent, a), b = find(parent, b);
     if (a < b) parent[b] = a;        // the smaller run number stays the root:
     else if (b < a) parent[a] = b;   // the root is the component's first run
 }
@@ -89,12 +88,10 @@ void label_runs(const float* text, const float* link, int rows, int cols,
                 float low, float link_thr, Labeling& lab) {
     lab.code.assign(cols + 8, 0);
     std::vector<int>& parent = lab.parent;
-    parent.clear();
-    lab.runs.clear();
+    parent.clear(), lab.runs.clear();
     int prev_begin = 0, prev_end = 0;         // the previous row's runs
     for (int r = 0; r < rows; ++r) {
-        const float* t = text + static_cast<size_t>(r) * cols;
-        const float* l = link + static_cast<size_t>(r) * cols;
+        const float *t = text + static_cast<size_t>(r) * cols, *l = link + static_cast<size_t>(r) * cols;
         uint8_t* s = lab.code.data();
         for (int c = 0; c < cols; ++c)        // no branches: the compiler vectorises it
             s[c] = static_cast<uint8_t>((t[c] > low ? kText : 0) | (l[c] > link_thr ? kLink : 0));
@@ -125,8 +122,7 @@ void label_runs(const float* text, const float* link, int rows, int cols,
             unite(parent, i, j);
             if (a.x1 < b.x1) ++i; else ++j;   // the one that ends first is done
         }
-        prev_begin = begin;
-        prev_end = end;
+        prev_begin = begin, prev_end = end;
     }
 
     // labels in order of the roots, then each component's statistics
@@ -135,18 +131,12 @@ void label_runs(const float* text, const float* link, int rows, int cols,
     lab.comps.assign(1, Component());
     for (int i = 0; i < n_runs; ++i) {
         const int root = find(parent, i);
-        if (root == i) {
-            lab.label[i] = static_cast<int>(lab.comps.size());
-            lab.comps.emplace_back();
-        } else {
-            lab.label[i] = lab.label[root];   // root < i: labelled already
-        }
+        if (root == i) lab.comps.emplace_back();   // a new label at each root, in run order
+        lab.label[i] = root == i ? static_cast<int>(lab.comps.size()) - 1 : lab.label[root];   // root < i
         const Run& run = lab.runs[i];
         Component& cc = lab.comps[lab.label[i]];
-        cc.left = std::min(cc.left, run.x0);
-        cc.right = std::max(cc.right, run.x1 - 1);
-        cc.top = std::min(cc.top, run.row);
-        cc.bottom = std::max(cc.bottom, run.row);
+        cc.left = std::min(cc.left, run.x0), cc.right = std::max(cc.right, run.x1 - 1);
+        cc.top = std::min(cc.top, run.row), cc.bottom = std::max(cc.bottom, run.row);
         cc.area += run.x1 - run.x0;
         cc.best = std::max(cc.best, run.best);
     }
@@ -185,11 +175,10 @@ void component_points(const Component& cc, int rows, int cols, Labeling& lab) {
     const int sx = std::max(x - niter, 0), ex = std::min(x + w + niter + 1, cols);
     const int sy = std::max(y - niter, 0), ey = std::min(y + h + niter + 1, rows);
 
-    const int* first = lab.first.data() + cc.span;   // row y + i: first[i] .. last[i]
-    const int* last = lab.last.data() + cc.span;
-    std::vector<cv::Point>& points = lab.points;
+    const int *first = &lab.first[cc.span], *last = &lab.last[cc.span];   // row y + i: first[i] .. last[i]
     // dilation by a (1 + niter) square, centred anchor: each row's extremes
     const int ksize = 1 + niter, anchor = ksize / 2;
+    std::vector<cv::Point>& points = lab.points;
     points.clear();
     for (int row = sy; row < ey; ++row) {
         const int from = std::max(row - anchor, y) - y;
@@ -209,11 +198,9 @@ void component_points(const Component& cc, int rows, int cols, Labeling& lab) {
 
 // The box around the points: minAreaRect, the "diamond" fix, the corner order
 // (float32 arithmetic as in NumPy; cppbuild compiles with -ffp-contract=off).
-//
-// The points go in as they are, in row order like the reference's: cv::minAreaRect
-// may pick either of two rectangles of equal area, and which one depends on the
-// order its convex hull comes out in, which depends on the input (handing it
-// only the hull's corners changed some boxes: the tests caught it).
+// The points go in row order like the reference's: between two rectangles of equal
+// area, minAreaRect's choice depends on the input order (only the hull's corners
+// changed some boxes: the tests caught it).
 void box_from_points(const std::vector<cv::Point>& points, float box[8]) {
     cv::RotatedRect rect;   // minAreaRect of no points: the default ((0, 0), (0, 0), 0)
     if (!points.empty()) rect = cv::minAreaRect(points);
@@ -281,11 +268,9 @@ bool check_maps(PyArrayObject* t, PyArrayObject* l) {
             return false;
         }
     }
-    if (PyArray_DIM(t, 0) != PyArray_DIM(l, 0) || PyArray_DIM(t, 1) != PyArray_DIM(l, 1)) {
-        PyErr_SetString(PyExc_ValueError, "textmap and linkmap must have the same shape");
-        return false;
-    }
-    return true;
+    if (PyArray_DIM(t, 0) == PyArray_DIM(l, 0) && PyArray_DIM(t, 1) == PyArray_DIM(l, 1)) return true;
+    PyErr_SetString(PyExc_ValueError, "textmap and linkmap must have the same shape");
+    return false;
 }
 
 PyObject* py_get_boxes(PyObject*, PyObject* args) {
@@ -295,8 +280,7 @@ PyObject* py_get_boxes(PyObject*, PyObject* args) {
                           &text_thr, &link_thr, &low_text) || !check_maps(t, l))
         return nullptr;
     const int rows = static_cast<int>(PyArray_DIM(t, 0)), cols = static_cast<int>(PyArray_DIM(t, 1));
-    const float* text = static_cast<const float*>(PyArray_DATA(t));
-    const float* link = static_cast<const float*>(PyArray_DATA(l));
+    const auto *text = static_cast<const float*>(PyArray_DATA(t)), *link = static_cast<const float*>(PyArray_DATA(l));
     std::vector<float> boxes;
     char error[512] = "";
     Py_BEGIN_ALLOW_THREADS   // no Python API from here ...
@@ -307,10 +291,7 @@ PyObject* py_get_boxes(PyObject*, PyObject* args) {
         std::snprintf(error, sizeof error, "%s", e.what()[0] ? e.what() : "C++ exception");
     }
     Py_END_ALLOW_THREADS     // ... to here
-    if (error[0]) {
-        PyErr_Format(PyExc_RuntimeError, "fused level failed: %s", error);
-        return nullptr;
-    }
+    if (error[0]) return PyErr_Format(PyExc_RuntimeError, "fused level failed: %s", error);
     npy_intp dims[3] = {static_cast<npy_intp>(boxes.size() / 8), 4, 2};
     PyObject* result = PyArray_SimpleNew(3, dims, NPY_FLOAT32);   // new reference
     if (result != nullptr && !boxes.empty())
@@ -320,8 +301,8 @@ PyObject* py_get_boxes(PyObject*, PyObject* args) {
 }
 
 // components(textmap, linkmap, link_threshold, low_text) -> (labels, stats, best):
-// the labeling alone, laid out like cv2.connectedComponentsWithStats (labels int32
-// image, stats rows left, top, width, height, area for labels 1..n-1) plus each
+// the labeling alone, laid out like cv2.connectedComponentsWithStats (int32 label
+// image; stats rows left, top, width, height, area of labels 1..n-1) plus each
 // label's best textmap score.  For tests and the notebook, not for speed.
 PyObject* py_components(PyObject*, PyObject* args) {
     PyArrayObject *t, *l;
@@ -329,35 +310,30 @@ PyObject* py_components(PyObject*, PyObject* args) {
     if (!PyArg_ParseTuple(args, "O!O!dd:components", &PyArray_Type, &t, &PyArray_Type, &l,
                           &link_thr, &low_text) || !check_maps(t, l))
         return nullptr;
-    const int rows = static_cast<int>(PyArray_DIM(t, 0)), cols = static_cast<int>(PyArray_DIM(t, 1));
     Labeling lab;
     try {
         label_runs(static_cast<const float*>(PyArray_DATA(t)), static_cast<const float*>(PyArray_DATA(l)),
-                   rows, cols, to_float32(low_text), to_float32(link_thr), lab);
+                   static_cast<int>(PyArray_DIM(t, 0)), static_cast<int>(PyArray_DIM(t, 1)),
+                   to_float32(low_text), to_float32(link_thr), lab);
     } catch (const std::exception& e) {
-        PyErr_Format(PyExc_RuntimeError, "fused labeling failed: %s", e.what());
-        return nullptr;
+        return PyErr_Format(PyExc_RuntimeError, "fused labeling failed: %s", e.what());
     }
-    const npy_intp n = static_cast<npy_intp>(lab.comps.size()) - 1;
-    npy_intp image_dims[2] = {rows, cols}, stats_dims[2] = {n, 5};
-    PyObject* labels = PyArray_ZEROS(2, image_dims, NPY_INT32, 0);
-    PyObject* stats = PyArray_SimpleNew(2, stats_dims, NPY_INT32);
-    PyObject* best = PyArray_SimpleNew(1, &n, NPY_FLOAT32);
+    npy_intp n = static_cast<npy_intp>(lab.comps.size()) - 1, stats_dims[2] = {n, 5};
+    auto* labels = reinterpret_cast<PyArrayObject*>(PyArray_ZEROS(2, PyArray_DIMS(t), NPY_INT32, 0));
+    auto* stats = reinterpret_cast<PyArrayObject*>(PyArray_SimpleNew(2, stats_dims, NPY_INT32));
+    auto* best = reinterpret_cast<PyArrayObject*>(PyArray_SimpleNew(1, &n, NPY_FLOAT32));
     if (labels == nullptr || stats == nullptr || best == nullptr) {
         Py_XDECREF(labels), Py_XDECREF(stats), Py_XDECREF(best);
         return nullptr;
     }
-    int32_t* img = static_cast<int32_t*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(labels)));
     for (size_t i = 0; i < lab.runs.size(); ++i)
         for (int c = lab.runs[i].x0; c < lab.runs[i].x1; ++c)
-            img[static_cast<size_t>(lab.runs[i].row) * cols + c] = lab.label[i];
-    int32_t* st = static_cast<int32_t*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(stats)));
-    float* b = static_cast<float*>(PyArray_DATA(reinterpret_cast<PyArrayObject*>(best)));
+            *static_cast<int32_t*>(PyArray_GETPTR2(labels, lab.runs[i].row, c)) = lab.label[i];
     for (npy_intp k = 0; k < n; ++k) {
         const Component& cc = lab.comps[k + 1];
         const int32_t row[5] = {cc.left, cc.top, cc.right - cc.left + 1, cc.bottom - cc.top + 1, cc.area};
-        std::memcpy(st + 5 * k, row, sizeof row);
-        b[k] = cc.best;
+        std::memcpy(PyArray_GETPTR2(stats, k, 0), row, sizeof row);
+        *static_cast<float*>(PyArray_GETPTR1(best, k)) = cc.best;
     }
     return Py_BuildValue("NNN", labels, stats, best);   // N: hands our references over
 }
