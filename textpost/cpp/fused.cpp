@@ -69,7 +69,8 @@ struct Labeling {
     std::vector<int> label;          // run -> component label (1, 2, ...)
     std::vector<Component> comps;    // index = label; comps[0] is unused (background)
     std::vector<int> first, last;    // kept components: the mask's first/last column per row
-    std::vector<cv::Point> points;   // one component's points for minAreaRect
+    std::vector<cv::Point> points;   // one component's points for minAreaRect ...
+    std::vector<cv::Point2f> fpoints;   // ... as floats (see box_from_points)
 };
 
 int find(std::vector<int>& parent, int i) {
@@ -200,10 +201,13 @@ void component_points(const Component& cc, int rows, int cols, Labeling& lab) {
 // (float32 arithmetic as in NumPy; cppbuild compiles with -ffp-contract=off).
 // The points go in row order like the reference's: between two rectangles of equal
 // area, minAreaRect's choice depends on the input order (only the hull's corners
-// changed some boxes: the tests caught it).
-void box_from_points(const std::vector<cv::Point>& points, float box[8]) {
+// changed some boxes: the tests caught it).  They go in as floats: minAreaRect
+// converts its integer hull to float anyway (a copy), and for pixel coordinates
+// the float hull is exact, so the same (about 15% less time per box).
+void box_from_points(const std::vector<cv::Point>& points, std::vector<cv::Point2f>& fpoints, float box[8]) {
     cv::RotatedRect rect;   // minAreaRect of no points: the default ((0, 0), (0, 0), 0)
-    if (!points.empty()) rect = cv::minAreaRect(points);
+    fpoints.assign(points.begin(), points.end());
+    if (!points.empty()) rect = cv::minAreaRect(fpoints);
     cv::Mat corners(4, 2, CV_32F, box);
     cv::boxPoints(rect, corners);
     const float d0x = box[0] - box[2], d0y = box[1] - box[3];
@@ -238,7 +242,7 @@ void find_boxes(const float* text, const float* link, int rows, int cols, float 
         const Component& cc = lab.comps[k];
         if (cc.span < 0) continue;   // dropped by the size or confidence filter
         component_points(cc, rows, cols, lab);
-        box_from_points(lab.points, box);
+        box_from_points(lab.points, lab.fpoints, box);
         boxes.insert(boxes.end(), box, box + 8);
     }
 }
