@@ -27,6 +27,7 @@ TRIMMED = "box-cropped, trimmed"                   # + one-pass confidence filte
 KERNELS = "loop kernels"                           # plain loops: one-pass binarize and label maxima,
                                                    # row extremes into the rectangle fit
 ROW_SPANS = "box-cropped, row spans"               # dilation and points from each row's first/last pixel
+FUSED = "one pass: row runs, union-find, row spans" # its own labeling: no cv2.connectedComponentsWithStats
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ _REGISTRY = [
     Level("cython", ".cython_level", "get_boxes_cython", "cython", KERNELS),
     Level("cpp_direct", ".cpp_level", "get_boxes_cpp_direct", "cpp", TRIMMED, main=False),
     Level("cpp", ".cpp_level", "get_boxes_cpp", "cpp", ROW_SPANS),
+    Level("fused", ".fused_level", "get_boxes_fused", "cpp", FUSED, replaces_labeling=True),
 ]
 
 #: name -> Level, in ladder order
