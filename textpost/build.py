@@ -39,12 +39,16 @@ BUILD_ROOT = Path(__file__).resolve().parent / "_build"
 C_FLAGS = [] if os.name == "nt" else ["-O2", "-g0", "-ffp-contract=off"]
 CXX_FLAGS = ["-std=c++17", "-O3", "-ffp-contract=off"]
 
-INSTALL_HELP = """\
-How to install what is missing, then run again:
-  Debian/Ubuntu:  sudo apt-get install build-essential pkg-config libopencv-dev   (the packages in apt.txt)
-  conda:          conda install -c conda-forge c-compiler cxx-compiler pkg-config libopencv   (environment.yml)
-  macOS:          xcode-select --install   (the C/C++ compiler), then for C++: brew install opencv pkg-config
-  Windows:        use WSL (then follow Debian/Ubuntu) or the conda environment"""
+#: how to install a C/C++ compiler, pkg-config and OpenCV's C++ headers on each OS: the one
+#: install help of the workshop (the builder's errors and the setup check of notebook 00)
+INSTALL_BY_OS = {
+    "Linux": "sudo apt-get install build-essential pkg-config libopencv-dev   (the packages in apt.txt; conda: "
+             "conda install -c conda-forge c-compiler cxx-compiler pkg-config libopencv, as in environment.yml)",
+    "macOS": "xcode-select --install   (the C/C++ compiler), then for C++: brew install opencv pkg-config",
+    "Windows": "use WSL (then follow Linux) or the conda environment (environment.yml)",
+}
+INSTALL_HELP = "How to install what is missing, then run again:\n" + "\n".join(
+    f"  {os_name + ':':<9}{fix}" for os_name, fix in INSTALL_BY_OS.items())
 
 _loaded: dict[Path, object] = {}
 
