@@ -133,12 +133,34 @@ def check_cxx_opencv() -> list[Check]:
                          "notebook 06")]
 
 
+def check_craft(size: int = 64) -> list[Check]:
+    """The CRAFT weights (found, md5 OK) and a smoke run of the network on a ``size`` px page."""
+    from .detector import FIX_COMMAND, WEIGHTS_PACKAGE, smoke_check
+    fix = {"any OS": f"{FIX_COMMAND}   (in the workshop's environment, e.g. .venv/bin/python -m pip ...; "
+                     "then restart the kernel)"}
+    fix_run = {"any OS": "python -m pip install -r requirements.txt   (it pins onnx and onnxruntime; conda: "
+                         "conda env update -f environment.yml), then restart the kernel"}
+    try:
+        smoke = smoke_check(size)
+    except Exception as e:  # noqa: BLE001 - e.g. textpost.detector cannot be imported
+        return [Check("CRAFT weights: found, md5 OK", False, f"{type(e).__name__}: {e}", fix, "notebook 01")]
+    weights = Check("CRAFT weights: found, md5 OK", smoke.md5_ok,
+                    f"{WEIGHTS_PACKAGE}: {smoke.weights}, md5 OK" if smoke.md5_ok else smoke.message, fix,
+                    "notebook 01")
+    if not smoke.md5_ok:
+        return [weights]
+    detail = (f"maps {smoke.maps_shape[0]} x {smoke.maps_shape[1]} in {smoke.seconds:.1f} s (onnxruntime)"
+              if smoke.ok else smoke.message)
+    return [weights, Check(f"CRAFT network runs on a {size} px page", smoke.ok, detail, fix_run, "notebook 01")]
+
+
 def run_all() -> list[Check]:
     checks = [check_python()]
     for mod, need in [("numpy", "everything"), ("cv2", "everything"), ("matplotlib", "plots"),
                       ("line_profiler", "notebook 02"), ("numba", "notebook 04"), ("Cython", "notebook 05"),
-                      ("textpost", "everything")]:
+                      ("onnx", "notebook 01"), ("onnxruntime", "notebook 01"), ("textpost", "everything")]:
         checks.append(check_package(mod, need))
+    checks += check_craft()
     checks += [check_line_profiler(), check_numba(), check_c_compiler()]
     checks += check_cxx_opencv()
     return checks
