@@ -24,8 +24,8 @@
 // Walking the runs in order and giving a new label at each root therefore
 // numbers the components exactly as OpenCV does (tests compare labels and stats).
 //
-// The Python side (textpost/fused_level.py) checks and converts the input with
-// textpost.validate.check_inputs first; this module only accepts C-contiguous
+// The Python side (textpost/levels/fused_level.py) checks and converts the input with
+// textpost.contract.check_inputs first; this module only accepts C-contiguous
 // float32 maps of one shape and float thresholds, and computes without the GIL.
 
 #define PY_SSIZE_T_CLEAN
@@ -198,7 +198,7 @@ void component_points(const Component& cc, int rows, int cols, Labeling& lab) {
 }
 
 // The box around the points: minAreaRect, the "diamond" fix, the corner order
-// (float32 arithmetic as in NumPy; cppbuild compiles with -ffp-contract=off).
+// (float32 arithmetic as in NumPy; textpost.build compiles with -ffp-contract=off).
 // The points go in row order like the reference's: between two rectangles of equal
 // area, minAreaRect's choice depends on the input order (only the hull's corners
 // changed some boxes: the tests caught it).  They go in as floats: minAreaRect
@@ -263,7 +263,7 @@ bool check_maps(PyArrayObject* t, PyArrayObject* l) {
     for (PyArrayObject* a : {t, l}) {
         if (PyArray_TYPE(a) != NPY_FLOAT32 || !PyArray_ISCARRAY_RO(a) || PyArray_ISBYTESWAPPED(a)) {
             PyErr_SetString(PyExc_TypeError, "maps must be C-contiguous native float32 arrays; "
-                            "call textpost.fused_level.get_boxes_fused, which checks and converts");
+                            "call textpost.levels.fused_level.get_boxes_fused, which checks and converts");
             return false;
         }
         if (PyArray_NDIM(a) != 2 || PyArray_SIZE(a) == 0 || PyArray_DIM(a, 0) > INT_MAX ||
