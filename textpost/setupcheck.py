@@ -8,6 +8,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .build import INSTALL_BY_OS
+
 
 @dataclass
 class Check:
@@ -27,17 +29,8 @@ FIX_VENV = {
     "macOS": "run `make lab` from the repository root, or use the conda route: conda env create -f environment.yml",
     "Windows": "use the conda route: conda env create -f environment.yml, then conda activate textpost-workshop",
 }
-FIX_CC = {
-    "Linux": "sudo apt-get install build-essential   (conda: conda install -c conda-forge c-compiler)",
-    "macOS": "xcode-select --install",
-    "Windows": "install 'Microsoft C++ Build Tools' (Visual Studio installer, C++ workload), or use WSL",
-}
-FIX_CXX_OPENCV = {
-    "Linux": "sudo apt-get install g++ pkg-config libopencv-dev   (the packages in apt.txt; "
-             "conda: conda install -c conda-forge cxx-compiler pkg-config libopencv)",
-    "macOS": "xcode-select --install && brew install pkg-config opencv",
-    "Windows": "use WSL (Ubuntu) and follow the Linux line, or the conda route (environment.yml)",
-}
+#: compilers, pkg-config and OpenCV's C++ headers: the builder's own install help, per OS
+FIX_CC = FIX_CXX_OPENCV = INSTALL_BY_OS
 
 
 def check_python() -> Check:
