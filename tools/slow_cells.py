@@ -98,7 +98,8 @@ def slow_cells_from_record(record_path: Path, threshold: float):
 
 def _short(path: Path) -> str:
     m = re.match(r"(\d\d)_", path.name)
-    return m.group(1) if m else path.stem
+    short = m.group(1) if m else path.stem
+    return short + " (solution)" if path.parent.name == "solutions" else short
 
 
 def markdown(results, threshold: float) -> str:
