@@ -35,6 +35,19 @@ def expected_boxes(name: str) -> np.ndarray:
     return np.load(EXPECTED / f"{name}.npy")
 
 
+def _call(func, name, *args):
+    """Call the learner's function, never raising: ``("ok", result)``; ``("stub", None)`` for a stub that
+    still raises NotImplementedError; ``("raised", None)`` for any other error (each said in one line)."""
+    try:
+        return "ok", func(*args)
+    except NotImplementedError:
+        print("  not implemented yet: write your solution in the cell above, run it, then run this cell again")
+        return "stub", None
+    except Exception as e:
+        print(f"  FAIL {name}: raised {type(e).__name__}: {e}")
+        return "raised", None
+
+
 def _hint(c) -> str:
     """What usually causes a difference like ``c`` (a :class:`textpost.compare.Comparison`)."""
     if not c.same_count:
@@ -75,13 +88,10 @@ def check_solution(func, samples=None, tol: float = 0.0, timing: bool = True) ->
     failed = 0
     for sample in samples:
         page = load_sample(sample)
-        try:
-            got = func(page.textmap.copy(), page.linkmap.copy())
-        except NotImplementedError:
-            print("  not implemented yet: write your solution in the cell above, run it, then run this cell again")
+        status, got = _call(func, sample, page.textmap.copy(), page.linkmap.copy())
+        if status == "stub":
             return False
-        except Exception as e:                # the learner's code: report, never raise
-            print(f"  FAIL {sample}: raised {type(e).__name__}: {e}")
+        if status == "raised":
             failed += 1
             continue
         if got is None:
@@ -230,13 +240,10 @@ def check_runs(func) -> bool:
     failed = 0
     for name, image in cases.items():
         want = reference_row_runs(image)
-        try:
-            result = func(image.copy())
-        except NotImplementedError:
-            print("  not implemented yet: write your solution in the cell above, run it, then run this cell again")
+        status, result = _call(func, name, image.copy())
+        if status == "stub":
             return False
-        except Exception as e:                      # the learner's code: report, never raise
-            print(f"  FAIL {name}: raised {type(e).__name__}: {e}")
+        if status == "raised":
             failed += 1
             continue
         got, problem = _as_runs(result)
@@ -295,13 +302,10 @@ def check_run_labels(func) -> bool:
     for name, image in cases.items():
         n, want = cv2.connectedComponents(image, connectivity=4)
         t0 = time.perf_counter()
-        try:
-            got = func(image.copy())
-        except NotImplementedError:
-            print("  not implemented yet: write your solution in the cell above, run it, then run this cell again")
+        status, got = _call(func, name, image.copy())
+        if status == "stub":
             return False
-        except Exception as e:                      # the learner's code: report, never raise
-            print(f"  FAIL {name}: raised {type(e).__name__}: {e}")
+        if status == "raised":
             failed += 1
             continue
         seconds = time.perf_counter() - t0
