@@ -325,3 +325,18 @@ def build_cpp(name: str, source_path, include_dirs=(), force: bool = False, verb
     return compile_extension(name, source_path.read_bytes(), ".cpp", key_parts=headers, include_dirs=include,
                              compile_args=compile_args, link_args=ldflags, language="c++",
                              force=force, verbose=verbose)
+
+
+def cpp_loader(name: str, source_path):
+    """``load_extension(force=False, verbose=False)`` for one C++ level: builds and imports the
+    module on its first call (:func:`build_cpp`), then returns the same module without asking
+    pkg-config or hashing again.  Raises :class:`BuildError` when it cannot be built."""
+    module = None
+
+    def load_extension(force: bool = False, verbose: bool = False):
+        nonlocal module
+        if module is None or force:
+            module = build_cpp(name, source_path, force=force, verbose=verbose)
+        return module
+
+    return load_extension

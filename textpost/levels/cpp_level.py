@@ -12,26 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..build import build_cpp
+from ..build import cpp_loader
 from ..contract import check_inputs
 
 #: the extension's source, walked through in the C++ notebook
 SOURCE = Path(__file__).resolve().parent / "cpp" / "textpost_cpp.cpp"
 MODULE_NAME = "_textpost_cpp"
 
-_module = None
-
-
-def load_extension(force: bool = False, verbose: bool = False):
-    """Build (if needed) and import the extension module; return it.
-
-    Raises :class:`textpost.build.BuildError` with what is missing or the
-    compiler's error text when it cannot be built.
-    """
-    global _module
-    if _module is None or force:
-        _module = build_cpp(MODULE_NAME, SOURCE, force=force, verbose=verbose)
-    return _module
+#: build (if needed) and import the extension; returns the module (textpost.build.cpp_loader)
+load_extension = cpp_loader(MODULE_NAME, SOURCE)
 
 
 def get_boxes_cpp(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text=0.4):
@@ -42,7 +31,7 @@ def get_boxes_cpp(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_
     The first call compiles the extension when there is no build yet.
     """
     args = check_inputs(textmap, linkmap, text_threshold, link_threshold, low_text)
-    mod = _module if _module is not None else load_extension()
+    mod = load_extension()
     return mod.get_boxes(*args)   # float32 C-contiguous maps, float thresholds
 
 
@@ -73,5 +62,5 @@ def get_boxes_cpp_direct(textmap, linkmap, text_threshold=0.7, link_threshold=0.
     :func:`get_boxes_cpp` computes the same rectangle from row spans.
     """
     args = check_inputs(textmap, linkmap, text_threshold, link_threshold, low_text)
-    mod = _module if _module is not None else load_extension()
+    mod = load_extension()
     return mod.get_boxes_direct(*args)
