@@ -25,11 +25,12 @@ def check_threshold(name: str, value) -> float:
     return value
 
 
-def check_map(name: str, arr) -> np.ndarray:
+def check_map(name: str, arr, finite: bool = True) -> np.ndarray:
     """Return ``arr`` as a C-contiguous float32 2-D array, or raise.
 
     float64, Fortran-ordered and strided inputs are converted (a copy);
-    float32 C-contiguous input is returned as it is (no copy).
+    float32 C-contiguous input is returned as it is (no copy).  ``finite=False``
+    skips the scan for NaN and inf, for a caller whose own pass over the map does it.
     """
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(arr).__name__}")
@@ -42,6 +43,8 @@ def check_map(name: str, arr) -> np.ndarray:
         raise ValueError(f"{name} is empty (shape {arr.shape}); a score map needs at least one pixel")
     with np.errstate(over="ignore"):  # float64 beyond the float32 range becomes inf, reported below
         out = np.ascontiguousarray(arr, dtype=np.float32)
+    if not finite:
+        return out
     finite = np.isfinite(out)          # one pass; the exact count only when something is wrong
     if not finite.all():
         bad = int(finite.size - np.count_nonzero(finite))
@@ -50,18 +53,19 @@ def check_map(name: str, arr) -> np.ndarray:
     return out
 
 
-def check_inputs(textmap, linkmap, text_threshold, link_threshold, low_text):
+def check_inputs(textmap, linkmap, text_threshold, link_threshold, low_text, finite: bool = True):
     """Check and normalise the arguments of ``get_boxes``.
 
     Returns ``(textmap, linkmap, text_threshold, link_threshold, low_text)`` with the
     maps as C-contiguous float32 arrays and the thresholds as Python floats.
     Thresholds above 1 are legal (a high ``link_threshold`` switches links off).
+    ``finite=False``: no scan for NaN and inf (the fused level's pass does it).
     """
     text_threshold = check_threshold("text_threshold", text_threshold)
     link_threshold = check_threshold("link_threshold", link_threshold)
     low_text = check_threshold("low_text", low_text)
-    textmap = check_map("textmap", textmap)
-    linkmap = check_map("linkmap", linkmap)
+    textmap = check_map("textmap", textmap, finite)
+    linkmap = check_map("linkmap", linkmap, finite)
     if textmap.shape != linkmap.shape:
         raise ValueError(f"textmap and linkmap must have the same shape, "
                          f"got {textmap.shape} and {linkmap.shape}")

@@ -43,7 +43,7 @@ PARTS = [
     ("OpenCV connectedComponentsWithStats (labeling + statistics)", r"cv::connectedComponents"),
     ("OpenCV minAreaRect / boxPoints", r"cv::(minAreaRect|convexHull|boxPoints)|RotatedRect::points"),
     ("OpenCV dilate / findNonZero", r"cv::(dilate|morphologyEx|findNonZero)"),
-    ("ours: thresholding", r"^binarise \("),
+    ("ours: thresholding", r"^(binarise|threshold_row) \("),
     ("ours: runs + union-find labeling", r"^label_runs \("),
     ("ours: per-component work", r"^(row_spans|component_points|points_spans|points_direct|box_from_points"
                                  r"|find_boxes|kernel_for) \("),

@@ -9,8 +9,10 @@ from OpenCV.  Same boxes, same order as the reference; labels numbered like
 OpenCV's (see the comment at the top of ``fused.cpp``).
 
 The input is checked and converted here, in Python, with
-:func:`textpost.contract.check_inputs` (the same errors as every other level);
-the extension then computes with the GIL released.  It is compiled on first use.
+:func:`textpost.contract.check_inputs` (the same errors as every other level),
+all but the scan for NaN and inf: the extension's one pass over the maps does that
+on its way, and when it finds one the contract is asked again for its message.
+The extension computes with the GIL released.  It is compiled on first use.
 """
 from __future__ import annotations
 
@@ -34,10 +36,12 @@ def get_boxes_fused(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, lo
     ``TypeError``/``ValueError`` as :func:`textpost.contract.check_inputs`.
     The first call compiles the extension when there is no build yet.
     """
-    textmap, linkmap, text_threshold, link_threshold, low_text = check_inputs(
-        textmap, linkmap, text_threshold, link_threshold, low_text)
-    mod = load_extension()
-    return mod.get_boxes(textmap, linkmap, text_threshold, link_threshold, low_text)
+    args = check_inputs(textmap, linkmap, text_threshold, link_threshold, low_text, finite=False)
+    try:
+        return load_extension().get_boxes(*args)   # its pass also looks for NaN and inf ...
+    except ValueError:
+        check_inputs(*args)   # ... and then the contract says which map and how many values
+        raise
 
 
 def components(textmap, linkmap, link_threshold=0.4, low_text=0.4):
@@ -50,5 +54,4 @@ def components(textmap, linkmap, link_threshold=0.4, low_text=0.4):
     """
     textmap, linkmap, _, link_threshold, low_text = check_inputs(
         textmap, linkmap, 0.0, link_threshold, low_text)
-    mod = load_extension()
-    return mod.components(textmap, linkmap, link_threshold, low_text)
+    return load_extension().components(textmap, linkmap, link_threshold, low_text)

@@ -22,10 +22,20 @@
 #include <vector>
 
 inline void box_from_points(const std::vector<cv::Point>& points, float box[8]) {
-    cv::RotatedRect rect;                                  // 3e. all zero when there are no points
-    if (!points.empty()) rect = cv::minAreaRect(points);   // (cv::minAreaRect of none would throw)
-    cv::Mat corners(4, 2, CV_32F, box);                    // boxPoints writes into `box` directly
-    cv::boxPoints(rect, corners);
+    // 3e. The points go in as floats: minAreaRect turns its integer hull into floats anyway
+    // (a copy), and the float hull of pixel coordinates is the same hull, so the same box.
+    // They go in row order, like the reference's: between two rectangles of equal area,
+    // minAreaRect's choice depends on the input order (passing only the hull's corners
+    // changed some boxes; the tests caught it).
+    thread_local std::vector<cv::Point2f> fpoints;   // reused: no allocation per box
+    cv::RotatedRect rect;                                  // all zero when there are no points
+    if (!points.empty()) {                                 // (cv::minAreaRect of none would throw)
+        fpoints.assign(points.begin(), points.end());
+        rect = cv::minAreaRect(fpoints);
+    }
+    cv::Point2f corners[4];
+    rect.points(corners);                                  // what cv::boxPoints computes, without a Mat
+    for (int i = 0; i < 4; ++i) box[2 * i] = corners[i].x, box[2 * i + 1] = corners[i].y;
 
     const float d0x = box[0] - box[2], d0y = box[1] - box[3];   // 3f. the diamond fix, in float32
     const float d1x = box[2] - box[4], d1y = box[3] - box[5];

@@ -7,35 +7,39 @@
 //
 //   1. per row, threshold both maps into a small buffer and cut it into RUNS:
 //      maximal stretches of union pixels (text or link).  Each run records what
-//      the later steps need: its columns, the best textmap score over it, and
-//      its first/last text pixel (the mask is "union minus link-only" = text);
+//      the later steps need: its columns, whether some pixel reaches
+//      text_threshold, and its first/last text pixel (the mask is "union minus
+//      link-only" = text).  The same read notes any NaN or inf;
 //   2. a run touches a run of the row above when their columns overlap
 //      (4-connectivity): union-find joins them into components;
 //   3. a short pass over the runs (not the pixels) gives every component its
-//      label, area, bounding box and best score, and its runs row by row;
+//      label, area, bounding box and "reaches text_threshold", and its runs row by row;
 //   4. per kept component, the dilated mask's first/last column per row from
 //      those row spans, then cv::minAreaRect: the same points, in the same
 //      order, as textpost_cpp.cpp's points_spans (see there why this is exact).
 //
 // Label order.  OpenCV numbers components in raster order of their first
-// pixel.  Runs are created in raster order and numbered 0, 1, 2, ...; unite()
-// always keeps the SMALLER number as the root, so a component's root is its
-// first run, whose first pixel is the component's first pixel in raster order.
-// Walking the runs in order and giving a new label at each root therefore
+// pixel.  Runs are created in raster order and numbered 0, 1, 2, ...; the
+// union-find always keeps the SMALLER number as the root, so a component's root
+// is its first run, whose first pixel is the component's first pixel in raster
+// order.  Walking the runs in order and giving a new label at each root therefore
 // numbers the components exactly as OpenCV does (tests compare labels and stats).
 //
 // The Python side (textpost/levels/fused_level.py) checks and converts the input with
-// textpost.contract.check_inputs first; this module only accepts C-contiguous
-// float32 maps of one shape and float thresholds, and computes without the GIL.
+// textpost.contract.check_inputs first, all but the scan for NaN and inf, which this
+// pass does on its way (a ValueError here; the Python side then raises the contract's
+// own message).  This module only accepts C-contiguous float32 maps of one shape and
+// float thresholds, and computes without the GIL.
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
-#include <opencv2/imgproc.hpp>
+#include "box_finish.hpp"
 
 #include <algorithm>
+#include <cfloat>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -46,31 +50,30 @@
 namespace {
 
 constexpr int kNone = INT_MAX;            // "no text pixel" in a run or a row
-constexpr uint8_t kText = 1, kLink = 2;   // bits of the thresholded row buffer
 
 struct Run {        // union pixels x0 .. x1-1 of one row
     int row, x0, x1;
     int m0, m1;     // first and last text (mask) pixel, or m0 = kNone
-    float best;     // highest textmap score over the run
+    bool strong;    // some pixel of the run reaches text_threshold
 };
 
-struct Component {  // what cv::connectedComponentsWithStats gives, plus the best score
+struct Component {  // what cv::connectedComponentsWithStats gives, plus "reaches text_threshold"
     int left = INT_MAX, top = INT_MAX, right = -1, bottom = -1, area = 0;
-    float best = -std::numeric_limits<float>::infinity();
+    bool strong = false;
     int span = -1;                   // kept: its rows' spans start at first[span], last[span]
 };
 
 // Everything one call needs.  find_boxes keeps one per thread and reuses it:
 // after the first page, a call allocates (and page-faults) almost nothing.
 struct Labeling {
-    std::vector<uint8_t> code;       // one thresholded row, + 8 zero bytes of padding
+    std::vector<uint8_t> code;       // one thresholded row (bit 0 text, 1 link, 2 >= text_threshold)
+    std::vector<uint64_t> bits;      // the same row as three bit sets (see label_runs)
     std::vector<int> parent;         // union-find over runs
     std::vector<Run> runs;
     std::vector<int> label;          // run -> component label (1, 2, ...)
     std::vector<Component> comps;    // index = label; comps[0] is unused (background)
     std::vector<int> first, last;    // kept components: the mask's first/last column per row
-    std::vector<cv::Point> points;   // one component's points for minAreaRect ...
-    std::vector<cv::Point2f> fpoints;   // ... as floats (see box_from_points)
+    std::vector<cv::Point> points;   // one component's points for minAreaRect
 };
 
 int find(std::vector<int>& parent, int i) {
@@ -84,35 +87,94 @@ void unite(std::vector<int>& parent, int a, int b) {
     else if (b < a) parent[a] = b;   // the root is the component's first run
 }
 
+uint64_t load8(const uint8_t* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);   // little-endian: byte k of the word is pixel k
+    return v;
+}
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the bit packing below assumes little-endian");
+
+// Bit b of 8 code bytes -> 8 bits (pixel k -> bit k): one multiply gathers the bytes' low bits.
+uint64_t pack8(uint64_t eight, int b) {
+    return ((eight >> b) & 0x0101010101010101ull) * 0x0102040810204080ull >> 56;
+}
+
+// Step 1 for one row: threshold both maps into one code byte per pixel.  No branches,
+// so the compiler vectorises it.  The same read tells whether the row holds a value
+// that is not finite (NaN or inf: |v| <= FLT_MAX is false); the caller reports it.
+// On x86-64 Linux it is compiled twice, for AVX2 and for any x86-64 CPU, and the
+// loader picks the one this CPU runs (GCC's target_clones): 8 pixels per instruction, not 4.
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+bool threshold_row(const float* t, const float* l, int cols, float low, float link_thr,
+                   float text_thr, uint8_t* s) {
+    uint8_t bad = 0;
+    for (int c = 0; c < cols; ++c) {
+        s[c] = static_cast<uint8_t>((t[c] > low) | (l[c] > link_thr) << 1 | (t[c] >= text_thr) << 2);
+        bad |= !(std::fabs(t[c]) <= FLT_MAX) | !(std::fabs(l[c]) <= FLT_MAX);
+    }
+    return bad != 0;
+}
+
+// Bit sets of one row, 64 pixels per word, and a zero word after the last.
+int next_one(const uint64_t* bits, int words, int pos) {   // first 1 at or after pos, else words * 64
+    int w = pos >> 6;
+    if (w >= words) return words * 64;
+    uint64_t v = bits[w] & (~0ull << (pos & 63));
+    while (v == 0)
+        if (++w == words) return words * 64; else v = bits[w];
+    return w * 64 + __builtin_ctzll(v);
+}
+
+int next_zero(const uint64_t* bits, int pos) {   // first 0 at or after pos (the zero word stops it)
+    int w = pos >> 6;
+    uint64_t v = ~bits[w] & (~0ull << (pos & 63));
+    while (v == 0) v = ~bits[++w];
+    return w * 64 + __builtin_ctzll(v);
+}
+
+int prev_one(const uint64_t* bits, int pos) {   // last 1 at or before pos (there must be one)
+    int w = pos >> 6;
+    uint64_t v = bits[w] & (~0ull >> (63 - (pos & 63)));
+    while (v == 0) v = bits[--w];
+    return w * 64 + 63 - __builtin_clzll(v);
+}
+
 // Steps 1-3: runs, union-find, labels and statistics, from one read of the maps.
-void label_runs(const float* text, const float* link, int rows, int cols,
-                float low, float link_thr, Labeling& lab) {
-    lab.code.assign(cols + 8, 0);
+// False when a map holds a value that is not finite (the result is then meaningless).
+bool label_runs(const float* text, const float* link, int rows, int cols, float low,
+                float link_thr, float text_thr, Labeling& lab) {
+    const int words = (cols + 63) / 64;
+    lab.code.assign(words * 64, 0);             // bytes beyond cols stay 0
+    lab.bits.assign(3 * (words + 1), 0);        // union, text, strong: words + a zero word each
+    uint64_t *all = lab.bits.data(), *mask = all + words + 1, *strong = mask + words + 1;
     std::vector<int>& parent = lab.parent;
     parent.clear(), lab.runs.clear();
+    bool bad = false;
     int prev_begin = 0, prev_end = 0;         // the previous row's runs
     for (int r = 0; r < rows; ++r) {
-        const float *t = text + static_cast<size_t>(r) * cols, *l = link + static_cast<size_t>(r) * cols;
+        const size_t at = static_cast<size_t>(r) * cols;
         uint8_t* s = lab.code.data();
-        for (int c = 0; c < cols; ++c)        // no branches: the compiler vectorises it
-            s[c] = static_cast<uint8_t>((t[c] > low ? kText : 0) | (l[c] > link_thr ? kLink : 0));
+        bad |= threshold_row(text + at, link + at, cols, low, link_thr, text_thr, s);
+        for (int w = 0; w < words; ++w) {      // the code bytes as three bit sets
+            uint64_t t = 0, l = 0, g = 0;
+            for (int k = 0; k < 8; ++k) {
+                const uint64_t eight = load8(s + 64 * w + 8 * k);
+                if (eight == 0) continue;     // background (most of a page)
+                t |= pack8(eight, 0) << 8 * k, l |= pack8(eight, 1) << 8 * k, g |= pack8(eight, 2) << 8 * k;
+            }
+            all[w] = t | l, mask[w] = t, strong[w] = g;
+        }
+        // the runs: stretches of 1s in the union; their first/last text pixel; a strong pixel in them?
         const int begin = static_cast<int>(lab.runs.size());
-        for (int c = 0; c < cols;) {
-            uint64_t eight;
-            std::memcpy(&eight, s + c, 8);    // skip background 8 pixels at a time
-            if (eight == 0) { c += 8; continue; }
-            if (s[c] == 0) { ++c; continue; }
-            int e = c + 1;
-            while (s[e]) ++e;                 // the run ends at the first 0 (the padding stops it)
-            Run run{r, c, e, kNone, kNone, t[c]};
-            for (int k = c + 1; k < e; ++k) run.best = std::max(run.best, t[k]);
-            int m0 = c, m1 = e - 1;           // first and last text pixel, if any
-            while (m0 < e && !(s[m0] & kText)) ++m0;
-            while (m1 > m0 && !(s[m1] & kText)) --m1;
-            if (m0 < e) run.m0 = m0, run.m1 = m1;
-            c = e;
-            parent.push_back(static_cast<int>(lab.runs.size()));
-            lab.runs.push_back(run);
+        for (int c = next_one(all, words, 0), e; c < cols; c = next_one(all, words, e)) {
+            e = next_zero(all, c);
+            const int m0 = next_one(mask, words, c);
+            const bool has_text = m0 < e;
+            lab.runs.push_back(Run{r, c, e, has_text ? m0 : kNone, has_text ? prev_one(mask, e - 1) : kNone,
+                                   next_one(strong, words, c) < e});
+            parent.push_back(static_cast<int>(lab.runs.size()) - 1);
         }
         const int end = static_cast<int>(lab.runs.size());
         // join the runs that overlap a run of the row above (two sorted lists)
@@ -120,7 +182,8 @@ void label_runs(const float* text, const float* link, int rows, int cols,
             const Run &a = lab.runs[i], &b = lab.runs[j];
             if (a.x1 <= b.x0) { ++i; continue; }
             if (b.x1 <= a.x0) { ++j; continue; }
-            unite(parent, i, j);
+            if (parent[j] == j) parent[j] = find(parent, i);   // j's first overlap: join i's set
+            else unite(parent, i, j);
             if (a.x1 < b.x1) ++i; else ++j;   // the one that ends first is done
         }
         prev_begin = begin, prev_end = end;
@@ -131,25 +194,26 @@ void label_runs(const float* text, const float* link, int rows, int cols,
     lab.label.assign(n_runs, 0);
     lab.comps.assign(1, Component());
     for (int i = 0; i < n_runs; ++i) {
-        const int root = find(parent, i);
-        if (root == i) lab.comps.emplace_back();   // a new label at each root, in run order
-        lab.label[i] = root == i ? static_cast<int>(lab.comps.size()) - 1 : lab.label[root];   // root < i
+        // parent[i] <= i always, and run parent[i] already has its set's label: no find() needed
+        if (parent[i] == i) lab.comps.emplace_back();   // a new label at each root, in run order
+        lab.label[i] = parent[i] == i ? static_cast<int>(lab.comps.size()) - 1 : lab.label[parent[i]];
         const Run& run = lab.runs[i];
         Component& cc = lab.comps[lab.label[i]];
         cc.left = std::min(cc.left, run.x0), cc.right = std::max(cc.right, run.x1 - 1);
         cc.top = std::min(cc.top, run.row), cc.bottom = std::max(cc.bottom, run.row);
         cc.area += run.x1 - run.x0;
-        cc.best = std::max(cc.best, run.best);
+        cc.strong |= run.strong;
     }
+    return !bad;
 }
 
 // The mask's first and last column in each row of every component that passes
 // the size and confidence filters: one more pass over the runs, in order (a
 // pass per component, gathering its runs, would jump around in memory).
-void row_spans(Labeling& lab, float text_thr) {
+void row_spans(Labeling& lab) {
     int offset = 0;
     for (Component& cc : lab.comps) {
-        const bool keep = cc.area >= 10 && !(cc.best < text_thr);   // comps[0] has area 0
+        const bool keep = cc.area >= 10 && cc.strong;   // comps[0] has area 0
         cc.span = keep ? offset : -1;
         if (keep) offset += cc.bottom - cc.top + 1;
     }
@@ -197,54 +261,22 @@ void component_points(const Component& cc, int rows, int cols, Labeling& lab) {
     }
 }
 
-// The box around the points: minAreaRect, the "diamond" fix, the corner order
-// (float32 arithmetic as in NumPy; textpost.build compiles with -ffp-contract=off).
-// The points go in row order like the reference's: between two rectangles of equal
-// area, minAreaRect's choice depends on the input order (only the hull's corners
-// changed some boxes: the tests caught it).  They go in as floats: minAreaRect
-// converts its integer hull to float anyway (a copy), and for pixel coordinates
-// the float hull is exact, so the same (about 15% less time per box).
-void box_from_points(const std::vector<cv::Point>& points, std::vector<cv::Point2f>& fpoints, float box[8]) {
-    cv::RotatedRect rect;   // minAreaRect of no points: the default ((0, 0), (0, 0), 0)
-    fpoints.assign(points.begin(), points.end());
-    if (!points.empty()) rect = cv::minAreaRect(fpoints);
-    cv::Mat corners(4, 2, CV_32F, box);
-    cv::boxPoints(rect, corners);
-    const float d0x = box[0] - box[2], d0y = box[1] - box[3];
-    const float d1x = box[2] - box[4], d1y = box[3] - box[5];
-    const float bw = std::sqrt(d0x * d0x + d0y * d0y), bh = std::sqrt(d1x * d1x + d1y * d1y);
-    const float ratio = (bh > bw ? bh : bw) / ((bh < bw ? bh : bw) + static_cast<float>(1e-5));
-    if (std::fabs(1.0f - ratio) <= static_cast<float>(0.1) && !points.empty()) {
-        int l = points[0].x, r = l, t = points[0].y, b = t;
-        for (const cv::Point& p : points) {
-            l = std::min(l, p.x), r = std::max(r, p.x);
-            t = std::min(t, p.y), b = std::max(b, p.y);
-        }
-        const float fixed[8] = {float(l), float(t), float(r), float(t), float(r), float(b), float(l), float(b)};
-        std::memcpy(box, fixed, sizeof fixed);
-    }
-    int start = 0;   // the corner with the smallest x + y first (the first one on ties)
-    for (int i = 1; i < 4; ++i)
-        if (box[2 * i] + box[2 * i + 1] < box[2 * start] + box[2 * start + 1]) start = i;
-    float rolled[8];
-    for (int i = 0; i < 8; ++i) rolled[i] = box[(2 * start + i) % 8];
-    std::memcpy(box, rolled, sizeof rolled);
-}
-
-void find_boxes(const float* text, const float* link, int rows, int cols, float text_thr,
+// False (and no boxes) when a map holds a value that is not finite.
+bool find_boxes(const float* text, const float* link, int rows, int cols, float text_thr,
                 float link_thr, float low, std::vector<float>& boxes) {
     thread_local Labeling workspace;   // one per thread: concurrent calls never share it
     Labeling& lab = workspace;
-    label_runs(text, link, rows, cols, low, link_thr, lab);
-    row_spans(lab, text_thr);
+    if (!label_runs(text, link, rows, cols, low, link_thr, text_thr, lab)) return false;
+    row_spans(lab);
     float box[8];
     for (size_t k = 1; k < lab.comps.size(); ++k) {
         const Component& cc = lab.comps[k];
         if (cc.span < 0) continue;   // dropped by the size or confidence filter
         component_points(cc, rows, cols, lab);
-        box_from_points(lab.points, lab.fpoints, box);
+        box_from_points(lab.points, box);   // box_finish.hpp, shared with the cpp level
         boxes.insert(boxes.end(), box, box + 8);
     }
+    return true;
 }
 
 // ----------------------------------------------------------------- Python side
@@ -287,15 +319,18 @@ PyObject* py_get_boxes(PyObject*, PyObject* args) {
     const auto *text = static_cast<const float*>(PyArray_DATA(t)), *link = static_cast<const float*>(PyArray_DATA(l));
     std::vector<float> boxes;
     char error[512] = "";
+    bool finite = true;
     Py_BEGIN_ALLOW_THREADS   // no Python API from here ...
     try {
-        find_boxes(text, link, rows, cols, to_float32(text_thr), to_float32(link_thr),
-                   to_float32(low_text), boxes);
+        finite = find_boxes(text, link, rows, cols, to_float32(text_thr), to_float32(link_thr),
+                            to_float32(low_text), boxes);
     } catch (const std::exception& e) {   // bad_alloc, cv::Exception: never let one reach Python's C code
         std::snprintf(error, sizeof error, "%s", e.what()[0] ? e.what() : "C++ exception");
     }
     Py_END_ALLOW_THREADS     // ... to here
     if (error[0]) return PyErr_Format(PyExc_RuntimeError, "fused level failed: %s", error);
+    if (!finite)   // what only this pass sees: the Python side then names the map and the count
+        return PyErr_Format(PyExc_ValueError, "a map holds NaN or inf; clean it first, e.g. np.nan_to_num");
     npy_intp dims[3] = {static_cast<npy_intp>(boxes.size() / 8), 4, 2};
     PyObject* result = PyArray_SimpleNew(3, dims, NPY_FLOAT32);   // new reference
     if (result != nullptr && !boxes.empty())
@@ -315,10 +350,12 @@ PyObject* py_components(PyObject*, PyObject* args) {
                           &link_thr, &low_text) || !check_maps(t, l))
         return nullptr;
     Labeling lab;
+    const auto* text = static_cast<const float*>(PyArray_DATA(t));
+    const int cols = static_cast<int>(PyArray_DIM(t, 1));
     try {
-        label_runs(static_cast<const float*>(PyArray_DATA(t)), static_cast<const float*>(PyArray_DATA(l)),
-                   static_cast<int>(PyArray_DIM(t, 0)), static_cast<int>(PyArray_DIM(t, 1)),
-                   to_float32(low_text), to_float32(link_thr), lab);
+        if (!label_runs(text, static_cast<const float*>(PyArray_DATA(l)), static_cast<int>(PyArray_DIM(t, 0)),
+                        cols, to_float32(low_text), to_float32(link_thr), 0.0f, lab))
+            return PyErr_Format(PyExc_ValueError, "a map holds NaN or inf; clean it first, e.g. np.nan_to_num");
     } catch (const std::exception& e) {
         return PyErr_Format(PyExc_RuntimeError, "fused labeling failed: %s", e.what());
     }
@@ -330,14 +367,19 @@ PyObject* py_components(PyObject*, PyObject* args) {
         Py_XDECREF(labels), Py_XDECREF(stats), Py_XDECREF(best);
         return nullptr;
     }
-    for (size_t i = 0; i < lab.runs.size(); ++i)
-        for (int c = lab.runs[i].x0; c < lab.runs[i].x1; ++c)
-            *static_cast<int32_t*>(PyArray_GETPTR2(labels, lab.runs[i].row, c)) = lab.label[i];
+    auto* best_of = static_cast<float*>(PyArray_DATA(best));   // label k + 1 -> best_of[k]
+    std::fill(best_of, best_of + n, -std::numeric_limits<float>::infinity());
+    for (size_t i = 0; i < lab.runs.size(); ++i) {
+        const Run& run = lab.runs[i];
+        for (int c = run.x0; c < run.x1; ++c) {
+            *static_cast<int32_t*>(PyArray_GETPTR2(labels, run.row, c)) = lab.label[i];
+            best_of[lab.label[i] - 1] = std::max(best_of[lab.label[i] - 1], text[static_cast<size_t>(run.row) * cols + c]);
+        }
+    }
     for (npy_intp k = 0; k < n; ++k) {
         const Component& cc = lab.comps[k + 1];
         const int32_t row[5] = {cc.left, cc.top, cc.right - cc.left + 1, cc.bottom - cc.top + 1, cc.area};
         std::memcpy(PyArray_GETPTR2(stats, k, 0), row, sizeof row);
-        *static_cast<float*>(PyArray_GETPTR1(best, k)) = cc.best;
     }
     return Py_BuildValue("NNN", labels, stats, best);   // N: hands our references over
 }
