@@ -175,39 +175,6 @@ def profile_native(func, n_words: int = 1000, size: int = 1280, seed: int = 0, s
     return result
 
 
-def labeling_split(n_words: int = 1000, size: int = 1280, seed: int = 0, repeat: int = 30) -> dict:
-    """How much of ``connectedComponentsWithStats`` is its statistics pass, by timing (one thread).
-
-    The profile cannot tell the labeling from the statistics: both run inside
-    OpenCV functions whose names the library does not export.  Timing the call
-    with and without statistics on the same binary union can: interleaved
-    repeats, medians in seconds.  (This is Python's cv2; the C++ levels link the
-    system's OpenCV, whose version may differ.)
-    """
-    import cv2
-    import numpy as np
-
-    from .synth import make_page
-    page = make_page(n_words, size, seed=seed)
-    union = ((page.textmap > 0.4) | (page.linkmap > 0.4)).astype(np.uint8)
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        calls = {"with_stats": lambda: cv2.connectedComponentsWithStats(union, connectivity=4),
-                 "labels_only": lambda: cv2.connectedComponents(union, connectivity=4)}
-        times = {k: [] for k in calls}
-        for _ in range(repeat + 1):
-            for k, f in calls.items():
-                t0 = time.perf_counter()
-                f()
-                times[k].append(time.perf_counter() - t0)
-    finally:
-        cv2.setNumThreads(threads)
-    med = {k: float(np.median(v[1:])) for k, v in times.items()}
-    med["stats_share"] = (med["with_stats"] - med["labels_only"]) / med["with_stats"]
-    return med
-
-
 def _timed_loop(func, textmap, linkmap, seconds: float) -> tuple[int, float]:
     calls, start = 0, time.perf_counter()
     while calls == 0 or time.perf_counter() - start < seconds:

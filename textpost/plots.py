@@ -57,48 +57,6 @@ def plot_line_shares(shares, ax=None, top: int = 8, title: str = "share of time 
     return fig
 
 
-def show_boxes(image, boxes, ax=None, color="lime", gt=None, title=None, scale: float = 1.0):
-    """Draw boxes (K, 4, 2) on an image; ``scale`` maps box coordinates to image pixels."""
-    _, plt = _plt()
-    from matplotlib.patches import Polygon
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 7))
-    else:
-        fig = ax.figure
-    ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
-    if gt is not None:
-        for q in np.asarray(gt) * scale:
-            ax.add_patch(Polygon(q, closed=True, fill=False, ec="tab:blue", lw=0.8, ls="--"))
-    for b in np.asarray(boxes) * scale:
-        ax.add_patch(Polygon(b, closed=True, fill=False, ec=color, lw=1.0))
-    ax.set_axis_off()
-    if title:
-        ax.set_title(title)
-    return fig
-
-
-def show_maps(textmap, linkmap, image=None, axes=None, crop=None):
-    """Page image (optional), region map and affinity map side by side; ``crop`` = (y0, y1, x0, x1) in map pixels."""
-    _, plt = _plt()
-    panels = ([("page image", image, "gray")] if image is not None else []) + \
-        [("region (text) map", textmap, "magma"), ("affinity (link) map", linkmap, "magma")]
-    if axes is None:
-        fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 5))
-    fig = axes[0].figure
-    for ax, (name, img, cmap) in zip(axes, panels):
-        if crop is not None:
-            y0, y1, x0, x1 = crop
-            s = img.shape[0] // textmap.shape[0]
-            img = img[y0 * s:y1 * s, x0 * s:x1 * s]
-        im = ax.imshow(img, cmap=cmap)
-        ax.set_title(name)
-        ax.set_axis_off()
-        if cmap != "gray":
-            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
-    fig.tight_layout()
-    return fig
-
-
 # --------------------------------------------------------------------------- notebook 01: a real page
 
 #: Okabe-Ito colours (safe for the common colour-vision deficiencies); always paired with a
