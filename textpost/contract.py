@@ -45,9 +45,9 @@ def check_map(name: str, arr, finite: bool = True) -> np.ndarray:
         out = np.ascontiguousarray(arr, dtype=np.float32)
     if not finite:
         return out
-    finite = np.isfinite(out)          # one pass; the exact count only when something is wrong
-    if not finite.all():
-        bad = int(finite.size - np.count_nonzero(finite))
+    ok = np.isfinite(out)              # one pass; the exact count only when something is wrong
+    if not ok.all():
+        bad = int(ok.size - np.count_nonzero(ok))
         raise ValueError(f"{name} contains {bad} non-finite value(s) (NaN or inf, "
                          f"or beyond the float32 range); clean it first, e.g. np.nan_to_num({name})")
     return out
