@@ -18,8 +18,6 @@ import math
 import os
 import shutil
 import sys
-import threading
-import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -30,42 +28,23 @@ import numpy as np
 import pytest
 
 from textpost import build
-from textpost.compare import compare_boxes
 from textpost.levels.reference import get_boxes as reference
 from textpost.synth import make_page
+
+from extension_helpers import assert_identical, build_or_skip, outcome
 
 
 @pytest.fixture(scope="module")
 def ext():
     """The compiled module; skipped (outside CI only) when the toolchain is missing."""
-    try:
-        build.check_toolchain("c++", opencv=True)
-    except build.BuildError as err:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"C++ toolchain missing: {err}")
     from textpost.levels.cpp_level import load_extension
-    return load_extension()
+    return build_or_skip(load_extension)
 
 
 @pytest.fixture(scope="module")
 def levels(ext):
     from textpost.levels.cpp_level import get_boxes_cpp, get_boxes_cpp_direct
     return {"cpp": get_boxes_cpp, "cpp_direct": get_boxes_cpp_direct}
-
-
-def assert_identical(got, expected, label=""):
-    c = compare_boxes(got, expected)
-    assert got.dtype == np.float32 and got.ndim == 3 and got.shape[1:] == (4, 2), got.shape
-    assert c.identical, f"{label}: {c}"
-
-
-def outcome(fn, *args, **kwargs):
-    """("ok", boxes) or ("error", exception type, message)."""
-    try:
-        return ("ok", fn(*args, **kwargs))
-    except Exception as err:  # noqa: BLE001 - comparing whatever is raised
-        return ("error", type(err), str(err))
 
 
 # --------------------------------------------------------------------------- equality
@@ -385,39 +364,14 @@ def test_concurrent_calls_agree(levels):
                 assert np.array_equal(a, b)
 
 
-def test_releases_the_gil(ext, full_page):
+def test_releases_the_gil(ext, full_page, ticks_while):
     """While the extension computes, another Python thread keeps running.
 
     With a long switch interval, a thread that holds the GIL is not asked to
     give it up for 1 s: if the extension kept the GIL during its calls (about
     30 ms each), the counting thread could not count at all meanwhile.
     """
-    ticks = 0
-    done = threading.Event()
-
-    def count():
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
-
-    interval = sys.getswitchinterval()
-    counter = threading.Thread(target=count)
-    sys.setswitchinterval(1.0)
-    try:
-        counter.start()
-        while ticks == 0:
-            time.sleep(0.001)
-        during = 0
-        for _ in range(3):   # more than one try: on a busy machine the counter may not get a core at once
-            before = ticks
-            ext.get_boxes(full_page.textmap, full_page.linkmap)
-            during += ticks - before
-            if during > 1000:
-                break
-    finally:
-        done.set()
-        counter.join()
-        sys.setswitchinterval(interval)
+    during = ticks_while(lambda: ext.get_boxes(full_page.textmap, full_page.linkmap), tries=3)
     assert during > 1000, during
 
 

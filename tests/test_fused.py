@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
@@ -20,11 +18,11 @@ import cv2
 import numpy as np
 import pytest
 
-from textpost import build as cppbuild
-from textpost.compare import compare_boxes
 from textpost.data import SAMPLES, load_sample
 from textpost.levels.reference import get_boxes as reference
 from textpost.synth import make_page
+
+from extension_helpers import assert_identical, build_or_skip, outcome
 
 EXPECTED = Path(__file__).parent / "expected"
 
@@ -32,34 +30,14 @@ EXPECTED = Path(__file__).parent / "expected"
 @pytest.fixture(scope="module")
 def ext():
     """The compiled module; skipped (outside CI only) when the toolchain is missing."""
-    try:
-        cppbuild.check_toolchain("c++", opencv=True)
-    except cppbuild.BuildError as err:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"C++ toolchain missing: {err}")
     from textpost.levels.fused_level import load_extension
-    return load_extension()
+    return build_or_skip(load_extension)
 
 
 @pytest.fixture(scope="module")
 def fused(ext):
     from textpost.levels.fused_level import get_boxes_fused
     return get_boxes_fused
-
-
-def assert_identical(got, expected, label=""):
-    assert got.dtype == np.float32 and got.ndim == 3 and got.shape[1:] == (4, 2), got.shape
-    c = compare_boxes(got, expected)
-    assert c.identical, f"{label}: {c}"
-
-
-def outcome(fn, *args, **kwargs):
-    """("ok", boxes) or ("error", exception type, message)."""
-    try:
-        return ("ok", fn(*args, **kwargs))
-    except Exception as err:  # noqa: BLE001 - comparing whatever is raised
-        return ("error", type(err), str(err))
 
 
 def opencv_labeling(textmap, linkmap, link_threshold=0.4, low_text=0.4):
@@ -367,36 +345,10 @@ def test_concurrent_calls_agree(fused):
                 assert np.array_equal(a, b)
 
 
-def test_releases_the_gil(ext):
-    """While the extension computes, another Python thread keeps running (see tests/test_cpp.py)."""
+def test_releases_the_gil(ext, ticks_while):
+    """While the extension computes, another Python thread keeps running (see tests/conftest.py)."""
     page = make_page(1000, 1280, seed=1)
-    t, l = page.textmap, page.linkmap
-    ticks = 0
-    done = threading.Event()
-
-    def count():
-        nonlocal ticks
-        while not done.is_set():
-            ticks += 1
-
-    interval = sys.getswitchinterval()
-    counter = threading.Thread(target=count)
-    sys.setswitchinterval(1.0)
-    try:
-        counter.start()
-        while ticks == 0:
-            time.sleep(0.001)
-        during = 0
-        for _ in range(30):   # calls take a few ms: several tries on a busy machine
-            before = ticks
-            ext.get_boxes(t, l, 0.7, 0.4, 0.4)
-            during += ticks - before
-            if during > 1000:
-                break
-    finally:
-        done.set()
-        counter.join()
-        sys.setswitchinterval(interval)
+    during = ticks_while(lambda: ext.get_boxes(page.textmap, page.linkmap, 0.7, 0.4, 0.4), tries=30)
     assert during > 1000, during
 
 

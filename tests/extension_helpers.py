@@ -1,0 +1,35 @@
+"""What the tests of the two C++ extensions (test_cpp.py, test_fused.py) share."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from textpost import build
+from textpost.compare import compare_boxes
+
+
+def build_or_skip(load_extension):
+    """``load_extension()``, or skip (outside CI only) when the C++ toolchain is missing."""
+    try:
+        build.check_toolchain("c++", opencv=True)
+    except build.BuildError as err:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"C++ toolchain missing: {err}")
+    return load_extension()
+
+
+def assert_identical(got, expected, label=""):
+    assert got.dtype == np.float32 and got.ndim == 3 and got.shape[1:] == (4, 2), got.shape
+    c = compare_boxes(got, expected)
+    assert c.identical, f"{label}: {c}"
+
+
+def outcome(fn, *args, **kwargs):
+    """("ok", boxes) or ("error", exception type, message)."""
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except Exception as err:  # noqa: BLE001 - comparing whatever is raised
+        return ("error", type(err), str(err))
