@@ -122,10 +122,9 @@ def clean_notebook(nb, scrub) -> None:
                 out["ename"] = scrub(out.get("ename", ""))
                 out["evalue"] = scrub(out.get("evalue", ""))
                 out["traceback"] = [scrub(t) for t in out.get("traceback", [])]
-    nb.metadata.setdefault("kernelspec", {})
-    nb.metadata.kernelspec["name"] = "python3"
-    nb.metadata.kernelspec.setdefault("display_name", "Python 3 (ipykernel)")
-    nb.metadata.kernelspec.setdefault("language", "python")
+    # ipykernel's own names for its kernel: any other display name, and JupyterLab marks the
+    # notebook as changed as soon as it opens it
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 # --------------------------------------------------------------------------- running
