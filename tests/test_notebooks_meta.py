@@ -119,8 +119,8 @@ def python3_kernel():
 
 @pytest.mark.parametrize("path", _params(*FOLDERS))
 def test_kernel_is_python3(path, python3_kernel):
-    # JupyterLab rewrites a kernelspec that differs from the kernel's own (even its display name)
-    # and then shows the notebook as changed as soon as it opens: "save changes?" on closing it.
+    # JupyterLab rewrites a kernelspec that differs from the kernel's own (even its display name),
+    # and then shows the notebook as changed as soon as it opens (make check-browser's screenshot)
     spec = dict(_read(path).metadata.get("kernelspec", {}))
     want = {"name": "python3", "display_name": python3_kernel.display_name, "language": python3_kernel.language}
     assert spec == want, f"{path.name}: kernelspec is {spec}, expected {want} (tools/run_notebooks.py writes it)"
