@@ -147,6 +147,15 @@ def test_lab_opens_notebook_00_first(lab):
     assert re.search(r"http://(localhost|127\.0\.0\.1):\d+/lab\S*\?token=", text), text[-2000:]
 
 
+def test_lab_does_not_ask_about_jupyter_news(lab):
+    # tools/lab-settings/overrides.json (lab.sh's --LabApp.app_settings_dir) changes the defaults,
+    # so a learner's first start shows no prompt about news or updates (the room may be offline)
+    url = f"{lab['base']}/lab/api/settings/@jupyterlab/apputils-extension:notification"
+    status, body = _get(url, lab["token"])
+    defaults = {k: v.get("default") for k, v in json.loads(body)["schema"]["properties"].items()}
+    assert status == 200 and defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False, defaults
+
+
 def test_lab_refuses_no_token(lab):
     req = urllib.request.Request(f"{lab['base']}/api/contents/notebooks")
     with pytest.raises(urllib.error.HTTPError) as err:

@@ -34,6 +34,7 @@ args=(
     --ServerApp.root_dir="$ROOT"                                   # the whole workshop, not notebooks/ only
     --LabApp.default_url=/lab/tree/notebooks/00_setup_check.ipynb  # ... with notebook 00 open first
     --ServerApp.ip=localhost
+    --LabApp.app_settings_dir="$ROOT/tools/lab-settings"           # defaults: no prompt for Jupyter news or updates
 )
 
 if [ -n "${PORT:-}" ]; then
