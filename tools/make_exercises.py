@@ -45,9 +45,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
+try:
+    import nbformat
 
-from textpost.config import ROOT, RUN_METADATA, repo_relative
+    from textpost.config import ROOT, RUN_METADATA, repo_relative
+except ImportError as err:   # a Python without the workshop's packages (e.g. the system's python3)
+    sys.exit(f"tools/make_exercises.py needs the workshop's Python ({err}): run `make exercises`, "
+             f"or .venv/bin/python tools/make_exercises.py --check")
 
 MANIFEST = ".generated.json"
 SOLUTION_ONLY_TAG = "solution-only"
