@@ -37,8 +37,8 @@ lab:
 
 test: setup
 	@start=$$(date +%s); \
-	TEXTPOST_QUICK=1 TEXTPOST_PROGRESS=0 $(PY) -m pytest -q tests && \
-	TEXTPOST_QUICK=1 TEXTPOST_PROGRESS=0 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+	TEXTPOST_STRICT=1 TEXTPOST_QUICK=1 TEXTPOST_PROGRESS=0 $(PY) -m pytest -q tests && \
+	TEXTPOST_STRICT=1 TEXTPOST_QUICK=1 TEXTPOST_PROGRESS=0 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	    -p no:cacheprovider notebooks solutions && \
 	echo "make test: all passed in $$(( $$(date +%s) - start )) s"
 
@@ -49,7 +49,7 @@ exercises: setup
 	$(PY) tools/make_exercises.py
 
 refresh: setup
-	$(PY) tools/run_notebooks.py
+	TEXTPOST_STRICT=1 $(PY) tools/run_notebooks.py
 
 bench: setup
 	$(PY) -m textpost.bench --levels python,numba,cython,cpp --n 1000,3000

@@ -13,18 +13,18 @@ import pytest
 from textpost import config
 from textpost.compare import compare_boxes
 from textpost.data import SAMPLES, load_sample
-from textpost.levels import ALL_LEVELS, LEVELS
+from textpost.levels import ALL_LEVELS, INFO, LEVELS
 from textpost.levels.reference import get_boxes
 from textpost.synth import make_page
 
 EXPECTED = Path(__file__).parent / "expected"
-#: levels that reimplement dilation / minAreaRect may differ by up to 0.5 px (DESIGN section 3)
-TOLERANCE = {"numba": 0.5, "cython": 0.5, "cpp": 0.5}
+#: every level but the two that search the full map per label (seconds per page)
 FAST_LEVELS = [n for n in ALL_LEVELS if n not in ("reference", "py_hoisted")]
 
 
 def tol(name):
-    return TOLERANCE.get(name, 0.0)
+    """The level's tolerance to the reference, from the registry (DESIGN section 3: at most 0.5 px)."""
+    return INFO[name].tolerance
 
 
 @pytest.fixture(scope="module")

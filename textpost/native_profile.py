@@ -47,7 +47,7 @@ PARTS = [
     ("ours: runs + union-find labeling", r"^label_runs \("),
     ("ours: per-component work", r"^(row_spans|component_points|points_spans|points_direct|box_from_points"
                                  r"|find_boxes|kernel_for) \("),
-    ("ours: argument checks, result", r"\((textpost_cpp|fused)\.cpp:"),
+    ("ours: argument checks, result", None),   # any frame in a C++ source of the registry (below)
     ("Python: input checks (contract.py)", r"\(textpost/contract\.py:"),
 ]
 OTHER = "Python, NumPy and the rest"
@@ -99,7 +99,16 @@ def classify(stack: list[str]) -> str:
     return OTHER
 
 
-_COMPILED = [(part, re.compile(pattern)) for part, pattern in PARTS]
+
+
+def _cpp_sources_pattern() -> str:
+    """Frames in the C++ files the registry lists as some level's sources (``(fused.cpp:123)``)."""
+    from .levels import REGISTRY
+    names = sorted({p.name for lv in REGISTRY for p in lv.source_files() if p.suffix in (".cpp", ".hpp")})
+    return r"\((" + "|".join(re.escape(n) for n in names) + r"):"
+
+
+_COMPILED = [(part, re.compile(pattern or _cpp_sources_pattern())) for part, pattern in PARTS]
 
 HOW_TO_ALLOW = """\
 What to do:

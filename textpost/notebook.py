@@ -7,6 +7,8 @@ file, and make sure a ``%%cython`` cell really compiled.
   earlier (Python) definition of the name in place, so every such cell is followed
   by :func:`assert_compiled`.  :func:`print_annotation` prints Cython's annotation
   (``%%cython -a``) as text: it reads on GitHub and in a terminal, where the HTML does not.
+* :func:`claim` checks a claim of the prose on this run, and :func:`show_table` prints the
+  run's numbers beside it (both from :mod:`textpost.claims`, with the few helpers claims need).
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from html import unescape
 from pathlib import Path
 
 from .config import repo_relative
+from .claims import (ClaimFailed, Ratio, Saving, batch_seconds, claim, meets_target,  # noqa: F401
+                     ratio, saving, show_table, target_status, time_batches, vs_floor)
 
 
 def source(func) -> str:
