@@ -1,39 +1,236 @@
-"""The exercise checker: does your ``get_boxes`` return the reference's boxes?
+"""The exercise checkers: does your function return what the reference returns?
 
-Every exercise ends with one call::
+Every exercise ends with one call, for example::
 
     from textpost.check import check_solution
-    check_solution(get_boxes_roi)
+    check_solution(my_get_boxes_roi, exercise="03")
 
-It runs your function on the ready samples of ``data/``, compares each result with
-the reference's boxes stored beside them (``tests/expected/<sample>.npy``, written by
-``tools/make_expected.py``) using :func:`textpost.compare.compare_boxes`, and prints
-one line per sample: what differs, what usually causes that, and your time next to
-the reference's (information only: it checks correctness, never speed).
-It returns True only when every sample matches.  Errors raised by your function are
-reported, not raised: a stub that still says ``raise NotImplementedError`` gets
-"not implemented yet".
+``check_solution`` runs your ``get_boxes`` first on the small cases of ``data/checks.json``
+(each a 64 x 64 map built to tell one plausible mistake from the right answer: a faint
+component whose box holds a confident word, a diamond, blobs touching at a corner, an area
+of exactly 10 px, scores exactly at a threshold, ...), then on the ready samples of ``data/``.
+It compares each result with the reference's boxes stored in ``tests/expected/``
+(``tools/make_expected.py`` writes them; the reference is never re-run here) and prints one
+line per case, and for the first case that differs, what usually causes that, in the names
+of the exercise's own code (``exercise=`` picks the hint table).  It checks correctness only
+and times nothing: each exercise measures speed in its own cell, once the check passes.
+Errors raised by your function are reported, not raised: a stub that still says
+``raise NotImplementedError`` gets "not implemented yet".
+
+``check_runs`` and ``check_run_labels`` (exercise 07) and ``check_hot_line`` (exercise 02) check
+the other kinds of answer; all of them share one loop, :func:`_run_checks`.
 """
 from __future__ import annotations
 
 import inspect
-import time
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
 import numpy as np
 
 from . import config
 from .compare import compare_boxes
-from .data import load_sample
-from .timing import format_seconds
+from .data import DATA_DIR, decode_map, load_sample
 
-#: the samples checked by default, fastest first (without the large document in quick mode)
+#: the samples checked after the small cases, fastest first (without the large document in quick mode)
 SAMPLES: tuple[str, ...] = ("edge_cases", "sparse", "rotated") + (() if config.QUICK else ("document",))
 EXPECTED = config.ROOT / "tests" / "expected"
+CASES_FILE = DATA_DIR / "checks.json"
+
+
+# --------------------------------------------------------------------------- the hint tables
+
+#: what usually causes each kind of difference, in the reference's names (``get_boxes`` of
+#: textpost/levels/reference.py); each exercise overrides the entries its own code names differently
+HINTS: dict[str, str] = {
+    "dtype": "the contract is float32 boxes: end with .astype(np.float32)",
+    "shape": "return the boxes as one (K, 4, 2) array: K boxes, 4 corners, (x, y)",
+    "count": "a different number of boxes: check the two filters (area >= 10 px; the label's best text "
+             "score >= text_threshold) and that link-only pixels are left out of the mask",
+    "coordinates": "every box is shifted by the region's origin: the points are still in the cropped region's "
+                   "coordinates; add the region's origin (sx, sy) back (x first)",
+    "far": "boxes far from the reference's: check that the points are (x, y) in map coordinates",
+    "near": "the box is cut short at its top or left: the region must start niter pixels before the label's box "
+            "(sx = x - niter, sy = y - niter, clipped at 0), or the dilation is cut off",
+    "far_side": "the box is cut short at its bottom or right: the region must end at x + w + niter + 1 "
+                "(exclusive), likewise in y, clipped to the map, or the dilation is cut off",
+    "grow": "the grown mask differs: niter = int(sqrt(area * min(w, h) / (w * h)) * 2), the square is "
+            "(1 + niter) x (1 + niter), and the region runs from x - niter to x + w + niter + 1",
+    "corners": "the right corners in another order: keep boxPoints' cyclic order and start at the corner "
+               "with the smallest x + y (np.roll(box, 4 - start, 0))",
+    "rounding": "the same boxes up to float rounding (under 0.01 px): compute them as the reference does "
+                "(cv2.minAreaRect and cv2.boxPoints in float32; the upright box only for nearly square ones)",
+    "corners_rect": "a rotated box where the reference has an upright one: a nearly square box becomes the "
+                    "points' upright bounding box (the diamond fix); otherwise keep cv2.boxPoints' corners",
+    "order": "the right boxes out of order: keep label order 1 .. n-1, one box per label as the loop meets it",
+    "diamond": "a nearly square box (its two sides within 10%) becomes the upright bounding box of the points "
+               "(the diamond fix), corners (l, t), (r, t), (r, b), (l, b)",
+    "diamond_bbox": "the diamond fix's box is off: l, r, t, b are the smallest and largest x and y of the points "
+                    "themselves (inclusive: not x + w)",
+    "diamond_wrong": "an upright box where the reference keeps the rotated one: the diamond fix applies only when "
+                     "abs(1 - max(a, b) / (min(a, b) + 1e-5)) <= 0.1",
+    "clip": "a word at the map's border: clip the region to the map, max(x - niter, 0) and "
+            "min(x + w + niter + 1, img_w) (not img_w - 1), likewise in y",
+    "confidence_pixels": "a faint component was kept: take the best text score over the label's own pixels "
+                         "(textmap[labels == k]), not over its box or region, which can hold another word",
+    "confidence_strict": "a label whose best score equals text_threshold is kept: skip it only when "
+                         "best < text_threshold (in a one-pass filter: textmap >= text_threshold)",
+    "thresholds": "use the thresholds passed to the function (text_threshold, link_threshold, low_text), "
+                  "never the defaults written as numbers",
+    "link_only": "the box reaches over link-only pixels: remove the pixels that are link but not text "
+                 "(link_score & ~text_score) from the mask before the dilation",
+    "link_and_text": "the box is short where link and text overlap: remove only the pixels that are link "
+                     "but NOT text; a pixel that is both stays in the mask",
+    "area_10": "a component of exactly 10 px was dropped: skip only when area < 10",
+    "area_pixels": "a component of 9 px was kept: the size filter uses the label's pixel count "
+                   "(stats[k, cv2.CC_STAT_AREA]), not w * h",
+    "connectivity": "blobs touching only at a corner were joined: label with connectivity=4",
+    "strict": "pixels exactly at low_text or link_threshold joined two words: both thresholds are strict "
+              "(textmap > low_text, linkmap > link_threshold)",
+}
+
+_NOT_YOURS = ("this is code you did not write: run the notebook's cells again from the top, in order, and "
+              "check that only your part changed")
+
+#: per exercise: the entries whose wording differs (the exercise's own names), or that the learner did not write
+EXERCISE_HINTS: dict[str, dict[str, str]] = {
+    "02": {  # the learner rewrites one line, `best = ...`
+        **{key: _NOT_YOURS for key in HINTS if key not in ("dtype", "shape")},
+        "count": "a different number of boxes: your line must give `best`, the largest textmap value over the "
+                 "label's own pixels, e.g. inside its box, textmap[y:y + h, x:x + w][labels[y:y + h, x:x + w] == k]",
+        "confidence_pixels": "a faint component was kept: `best` must be the maximum over the label's own pixels "
+                             "(mask the box with labels[...] == k), not over its whole box",
+        "confidence_strict": "a label whose best score equals text_threshold was dropped: `best` must be the "
+                             "largest value itself (.max()), compared as the given `if best < ...` does",
+        "thresholds": _NOT_YOURS,
+    },
+    "03": {  # my_get_boxes_roi and get_boxes_my_fast: the region is sy:ey, sx:ex
+        "coordinates": "every box is shifted by the region's origin: np.where on segmap gives coordinates in the "
+                       "region; add the origin back, np_contours += (sx, sy) (x first)",
+        "count": "a different number of boxes: the confidence filter (the label's own pixels, in_label, "
+                 "best >= text_threshold), or the link-only pixels left in segmap",
+        "near": _NOT_YOURS + " (the region sx, sy is given)",
+        "far_side": _NOT_YOURS + " (the region ex, ey is given)",
+        "clip": _NOT_YOURS + " (the region is given)",
+        "grow": "the grown mask differs: dilate segmap, the whole region, with the (1 + niter) x (1 + niter) "
+                "square of cv2.getStructuringElement",
+        "confidence_pixels": "a faint component was kept: take the best score over the label's pixels in the "
+                             "region, textmap[sy:ey, sx:ex][in_label], not over the whole region",
+        "confidence_strict": "a label whose best score equals text_threshold was dropped: skip it only when "
+                             "best < text_threshold; in part 2, confident marks textmap >= text_threshold",
+        "link_only": "the box reaches over link-only pixels: set segmap to 0 where link_only[sy:ey, sx:ex]",
+        "link_and_text": "the box is short where link and text overlap: clear only link_only pixels "
+                         "(link and not text) from segmap, not every link pixel",
+        "corners": _NOT_YOURS, "order": _NOT_YOURS, "diamond": _NOT_YOURS, "diamond_bbox": _NOT_YOURS,
+        "diamond_wrong": _NOT_YOURS, "area_10": _NOT_YOURS, "area_pixels": _NOT_YOURS,
+        "connectivity": _NOT_YOURS, "strict": _NOT_YOURS,
+    },
+    "04": {  # my_label_max_scores: best[k] for every label; the rest is the package's numba level
+        **{key: _NOT_YOURS + " (boxes_from_scores makes the boxes from your `best`)"
+           for key in HINTS if key not in ("dtype", "shape")},
+        "count": "a different number of boxes: best[k] must be the largest textmap value over label k's pixels; "
+                 "visit every pixel (range(h), range(w)) and start every entry at -np.inf",
+        "confidence_pixels": "a faint component was kept: best[k] must take only the pixels whose label is k",
+        "confidence_strict": "a label whose best score equals text_threshold was dropped: keep the largest value "
+                             "itself in best[k] (textmap[y, x] > best[k] -> best[k] = textmap[y, x])",
+    },
+    "05": {  # dilate_square_cy: the rest is get_boxes_python
+        **{key: _NOT_YOURS + " (only the dilation is yours)" for key in HINTS if key not in ("dtype", "shape")},
+        "grow": "the grown mask differs from cv2.dilate's: a mask pixel reaches `up` rows and columns up and left, "
+                "`down` down and right (down = size // 2, up = size - 1 - down), clipped to the mask",
+        "near": "the box is short at its top or left: your square reaches too little up or left (up = size - 1 - down)",
+        "far_side": "the box is short at its bottom or right: your square reaches too little down or right "
+                    "(down = size // 2; range(..., y + down + 1) includes row y + down)",
+        "clip": "a word at the map's border: clip the square to the mask, max(y - up, 0) and min(y + down + 1, h)",
+        "count": "a different number of boxes: your kernel must return 0/1 values (not 255) of the mask's shape",
+    },
+    "06": {  # find_boxes in C++: steps 3b-3e; the region sx, ex, sy, ey is given; box_from_points does 3e-3g
+        "coordinates": "every box is shifted by the region's origin: findNonZero gives points in the mask's "
+                       "coordinates; add cv::Point(sx, sy) to each",
+        "count": "a different number of boxes: the confidence filter (cv::minMaxLoc over textmap(box) with the "
+                 "mask labels(box) == k; skip when best < text_threshold) or the link-only pixels left in the mask",
+        "near": "the box is cut short at its top or left: the mask is region-sized (ey - sy rows, ex - sx "
+                "columns) and the label's box sits at (x - sx, y - sy) in it",
+        "far_side": "the box is cut short at its bottom or right: the mask must be region-sized, "
+                    "cv::Mat::zeros(ey - sy, ex - sx, CV_8U), not box-sized",
+        "grow": "the grown mask differs: dilate the region-sized mask with "
+                "cv::getStructuringElement(cv::MORPH_RECT, cv::Size(1 + niter, 1 + niter)), and dilate an image "
+                "of its own, not a view into a bigger one",
+        "clip": "a word at the map's border: the mask is the region's size, ey - sy by ex - sx (the region is "
+                "already clipped), and the label's box sits at (x - sx, y - sy)",
+        "confidence_pixels": "a faint component was kept: pass the label's mask (labels(box) == k) to "
+                             "cv::minMaxLoc, so that only the label's own pixels count",
+        "confidence_strict": "a label whose best score equals text_threshold was dropped: skip only when "
+                             "best < text_threshold",
+        "link_only": "the box reaches over link-only pixels: set 255 only where in_label & ~link_only(box)",
+        "link_and_text": "the box is short where link and text overlap: clear only link_only pixels, "
+                         "not every link pixel",
+        "corners": _NOT_YOURS + " (box_from_points does 3e-3g)",
+        "diamond": _NOT_YOURS + " (box_from_points does 3e-3g)",
+        "diamond_bbox": _NOT_YOURS + " (box_from_points does 3e-3g)",
+        "diamond_wrong": _NOT_YOURS + " (box_from_points does 3e-3g)",
+        "area_10": _NOT_YOURS, "area_pixels": _NOT_YOURS, "connectivity": _NOT_YOURS, "strict": _NOT_YOURS,
+    },
+}
+
+
+def hints_for(exercise: str | None) -> dict[str, str]:
+    """The hint table of ``exercise`` ("02" .. "06"; None: the reference's names)."""
+    if exercise is None:
+        return dict(HINTS)
+    if exercise not in EXERCISE_HINTS:
+        raise ValueError(f"no hint table for exercise {exercise!r}; known: {', '.join(EXERCISE_HINTS)}")
+    return {**HINTS, **EXERCISE_HINTS[exercise]}
+
+
+# --------------------------------------------------------------------------- the cases and the stored answers
+
+@dataclass(frozen=True)
+class Case:
+    """One small check case of ``data/checks.json``."""
+    name: str
+    cause: str            # the mistake it is built to catch (a key of HINTS)
+    note: str
+    thresholds: tuple     # (text_threshold, link_threshold, low_text)
+    textmap: np.ndarray
+    linkmap: np.ndarray
+
+
+@lru_cache(maxsize=None)
+def _cases() -> tuple[Case, ...]:
+    if not CASES_FILE.is_file():
+        raise FileNotFoundError(f"{CASES_FILE} not found: rebuild data/ with `make data`")
+    import cv2
+    meta = json.loads(CASES_FILE.read_text(encoding="utf-8"))
+    maps = {}
+    for kind in ("textmap", "linkmap"):
+        img = cv2.imread(str(DATA_DIR / f"checks_{kind}.png"), cv2.IMREAD_UNCHANGED)
+        if img is None:
+            raise FileNotFoundError(f"data/checks_{kind}.png is missing or unreadable: rebuild data/ with `make data`")
+        maps[kind] = decode_map(img)
+    width = meta["tile"][1]
+    return tuple(Case(c["name"], c["cause"], c["note"], tuple(c["thresholds"]),
+                      maps["textmap"][:, c["x"]:c["x"] + width].copy(), maps["linkmap"][:, c["x"]:c["x"] + width].copy())
+                 for c in meta["cases"])
+
+
+def load_cases() -> list[Case]:
+    """The checker's small cases, in the order they are checked (basic first, then one per mistake)."""
+    return list(_cases())
 
 
 def expected_boxes(name: str) -> np.ndarray:
-    """The reference's boxes on sample ``name``, as stored (``tools/make_expected.py`` writes them)."""
-    return np.load(EXPECTED / f"{name}.npy")
+    """The reference's boxes on sample or check case ``name``, as stored (``tools/make_expected.py`` writes them)."""
+    path = EXPECTED / f"{name}.npy"
+    if not path.is_file():
+        path = EXPECTED / "checks" / f"{name}.npy"
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored boxes for {name!r} in {EXPECTED}: run tools/make_expected.py")
+    return np.load(path)
 
+
+# --------------------------------------------------------------------------- the one loop
 
 def _call(func, name, *args):
     """Call the learner's function, never raising: ``("ok", result)``; ``("stub", None)`` for a stub that
@@ -48,73 +245,161 @@ def _call(func, name, *args):
         return "raised", None
 
 
-def _hint(c) -> str:
-    """What usually causes a difference like ``c`` (a :class:`textpost.compare.Comparison`)."""
-    if not c.same_count:
-        return ("a different number of boxes: check the two filters (area >= 10 px; the label's best "
-                "text score >= text_threshold) and that link-only pixels are left out of the mask")
-    if c.unmatched or c.max_dist >= 20:
-        return ("boxes far off: the points are still in the cropped region's coordinates; "
-                "add the region's origin (x0, y0) back")
-    if c.max_dist >= 0.75:
-        return ("boxes about 1 px off: a region one pixel short; it runs from x - niter to "
-                "x + w + niter + 1 (exclusive), likewise in y, clipped to the map")
-    if not c.same_order:
-        return "the boxes are right but out of order: keep label order 1 .. n-1"
-    return "sub-pixel differences: float arithmetic differs from OpenCV's (float32, same order of operations)"
+def _run_checks(func, what: str, cases, judge, note: str = "") -> tuple[bool, list]:
+    """Call ``func(*args)`` on every ``(name, args, want)`` of ``cases`` and judge each result.
+
+    ``judge(name, got, want, args)`` returns ``(ok, text, cause)``.  Prints one line per case and a
+    summary; returns ``(passed, failures)`` with ``failures`` the ``(name, cause)`` of every failed case
+    (cause None when the function raised or returned nothing usable).
+    """
+    cases = list(cases)
+    print(f"Checking {getattr(func, '__name__', 'your function')} on {len(cases)} {what}{note}:")
+    failures = []
+    for name, args, want in cases:
+        status, got = _call(func, name, *args)
+        if status == "stub":
+            return False, [(name, None)]
+        if status == "raised":
+            failures.append((name, None))
+            continue
+        ok, text, cause = judge(name, got, want, args)
+        print(f"  {'OK  ' if ok else 'FAIL'} {name}: {text}")
+        if not ok:
+            failures.append((name, cause))
+    print(f"All {len(cases)} {what} match." if not failures else f"{len(failures)} of {len(cases)} {what} differ.")
+    return not failures, failures
 
 
-def _time(func, page) -> float:
-    t0 = time.perf_counter()
-    func(page.textmap, page.linkmap)
-    return time.perf_counter() - t0
+# --------------------------------------------------------------------------- check_solution: boxes
+
+def _fmt_box(b) -> str:
+    lo, hi = b.min(axis=0), b.max(axis=0)
+    return f"({lo[0]:.0f}, {lo[1]:.0f})-({hi[0]:.0f}, {hi[1]:.0f})"
 
 
-def check_solution(func, samples=None, tol: float = 0.0, timing: bool = True) -> bool:
-    """Check that ``func(textmap, linkmap)`` returns the reference's boxes on each sample.
+def _unmatched(got, want, radius: float = 8.0):
+    """Indices of the boxes in ``got`` and in ``want`` that have no partner (centres within ``radius`` px)."""
+    taken = np.zeros(len(want), bool)
+    lonely = []
+    cw = want.mean(axis=1) if len(want) else np.zeros((0, 2))
+    for i, b in enumerate(got):
+        d = np.abs(cw - b.mean(axis=0)).max(axis=1) if len(want) else np.zeros(0)
+        d[taken] = np.inf
+        if len(d) and d.min() <= radius:
+            taken[int(d.argmin())] = True
+        else:
+            lonely.append(i)
+    return lonely, [int(j) for j in np.flatnonzero(~taken)]
 
-    samples  sample names (default :data:`SAMPLES`)
-    tol      largest allowed corner distance in px: 0 for code that calls the same OpenCV
-             functions as the reference, 0.5 for code that reimplements one
-    timing   also time one more call of ``func`` and of the reference (information only)
+
+def _upright(b, eps: float = 1e-3) -> bool:
+    return bool(np.all(np.abs(np.diff(np.vstack([b, b[:1]]), axis=0)).min(axis=1) <= eps))
+
+
+def _diagnose(got, want, cause: str, tol: float) -> str:
+    """The cause of a difference between boxes of the same count (a key of HINTS)."""
+    c = compare_boxes(got, want, tol=tol)
+    if c.unmatched == 0 and not c.same_order:
+        return "order"
+    d = np.sqrt(((got - want) ** 2).sum(axis=-1)).max(axis=-1)
+    i = int(d.argmax())
+    g, w = got[i], want[i]
+    if d[i] < 0.01:
+        return "rounding"
+    if _upright(g) != _upright(w):
+        if cause == "diamond":
+            return "diamond"
+        return "diamond_wrong" if _upright(g) else "corners_rect"
+    shift = (g - w).mean(axis=0)
+    if np.abs(g - w - shift).max() <= max(tol, 1e-3) and np.abs(shift).max() >= 2:
+        return "coordinates"
+    if np.allclose(np.sort(g, axis=0), np.sort(w, axis=0), atol=max(tol, 1e-3)):
+        return "corners"
+    if cause == "diamond":
+        return "diamond_bbox"
+    if cause in ("clip", "link_only", "link_and_text"):
+        return cause
+    if c.unmatched:
+        return "far"
+    (gx0, gy0), (gx1, gy1) = g.min(axis=0), g.max(axis=0)
+    (wx0, wy0), (wx1, wy1) = w.min(axis=0), w.max(axis=0)
+    near = gx0 > wx0 + tol or gy0 > wy0 + tol
+    far = gx1 < wx1 - tol or gy1 < wy1 - tol
+    grown = gx0 < wx0 - tol or gy0 < wy0 - tol or gx1 > wx1 + tol or gy1 > wy1 + tol
+    if near and not far and not grown:
+        return "near"
+    if far and not near and not grown:
+        return "far_side"
+    return "grow"
+
+
+def _judge_boxes(tol: float, causes: dict):
+    def judge(name, got, want, args):
+        if got is None:
+            return False, "returned None (is a `return boxes` missing?)", "shape"
+        arr = np.asarray(got)
+        if arr.size and not (arr.ndim == 3 and arr.shape[1:] == (4, 2)):
+            return False, f"returned shape {arr.shape}, expected (K, 4, 2)", "shape"
+        if arr.dtype != np.float32:
+            return False, f"your boxes are {arr.dtype}; the contract is float32", "dtype"
+        arr = arr.reshape(-1, 4, 2)
+        c = compare_boxes(arr, want, tol=tol)
+        if c.ok:
+            return True, f"{len(arr)} boxes, " + ("identical" if c.identical else
+                                                  f"max corner distance {c.max_dist:.2g} px"), None
+        cause = causes.get(name, "count")
+        if not c.same_count:
+            extra, missing = _unmatched(arr, want)
+            parts = [f"{len(arr)} boxes, expected {len(want)}"]
+            if extra:
+                parts.append("yours without a match: " + ", ".join(_fmt_box(arr[i]) for i in extra))
+            if missing:
+                parts.append("expected without a match: " + ", ".join(_fmt_box(want[j]) for j in missing))
+            return False, "; ".join(parts), (cause if cause in HINTS else "count")
+        cause = _diagnose(arr, want, cause, tol)
+        i = c.worst if c.worst is not None else 0
+        if cause == "order":
+            return False, f"{len(arr)} boxes, the right ones in another order", cause
+        return False, (f"{len(arr)} boxes; box {i} is {_fmt_box(arr[i])}, expected {_fmt_box(want[i])} "
+                       f"(corners {np.round(arr[i], 1).tolist()}, expected {np.round(want[i], 1).tolist()})"), cause
+    return judge
+
+
+def check_solution(func, samples=None, tol: float = 0.0, exercise: str | None = None, cases: bool = True) -> bool:
+    """Check that ``func(textmap, linkmap, text_threshold, link_threshold, low_text)`` returns the reference's boxes.
+
+    First on the small cases of ``data/checks.json`` (each tells one mistake from the right answer),
+    then on the samples (default :data:`SAMPLES`), against the stored boxes.  Prints one line per case
+    and, for the first case that differs, its usual cause in the exercise's names.
+
+    samples   sample names (default :data:`SAMPLES`)
+    tol       largest allowed corner distance in px: 0 for code that calls the same OpenCV
+              functions as the reference, 0.5 for code that reimplements one
+    exercise  "02" .. "06": the hint table in that exercise's names (None: the reference's names)
+    cases     False to skip the small cases (only the samples)
+    Returns True only when everything matches.  Times nothing.
     """
     if not callable(func):
         raise TypeError(f"check_solution expects your function (e.g. get_boxes_roi), got "
                         f"{type(func).__name__}; pass the function itself, without calling it")
-    from .levels.reference import get_boxes as reference
-    name = getattr(func, "__name__", type(func).__name__)
+    hints = hints_for(exercise)
     samples = SAMPLES if samples is None else tuple(samples)
-    print(f"Checking {name} against the reference on {len(samples)} sample(s), tolerance {tol:g} px:")
-    failed = 0
-    for sample in samples:
-        page = load_sample(sample)
-        status, got = _call(func, sample, page.textmap.copy(), page.linkmap.copy())
-        if status == "stub":
-            return False
-        if status == "raised":
-            failed += 1
-            continue
-        if got is None:
-            print(f"  FAIL {sample}: returned None (is a `return boxes` missing?)")
-            failed += 1
-            continue
-        try:
-            c = compare_boxes(np.asarray(got), expected_boxes(sample), tol=tol)
-        except ValueError as e:
-            print(f"  FAIL {sample}: not a (K, 4, 2) array of boxes: {e}")
-            failed += 1
-            continue
-        line = f"  {'OK  ' if c.ok else 'FAIL'} {sample}: {c}"
-        if not c.ok:
-            line += f"\n       usual cause: {_hint(c)}"
-            failed += 1
-        elif timing:
-            line += (f"  [time {format_seconds(_time(func, page))}, "
-                     f"reference {format_seconds(_time(reference, page))}, one call each]")
-        print(line)
-    print(f"All {len(samples)} samples match the reference." if not failed else
-          f"{failed} of {len(samples)} samples differ.")
-    return not failed
+    todo, causes = [], {}
+    for case in (_cases() if cases else ()):
+        todo.append((case.name, (case.textmap.copy(), case.linkmap.copy(), *case.thresholds),
+                     expected_boxes(case.name)))
+        causes[case.name] = case.cause
+    for name in samples:
+        page = load_sample(name)
+        todo.append((name, (page.textmap.copy(), page.linkmap.copy()), expected_boxes(name)))
+    ok, failures = _run_checks(func, "cases", todo, _judge_boxes(tol, causes),
+                               f" against the reference's boxes, tolerance {tol:g} px")
+    # a case that raised: its usual cause is the mistake it was built to catch
+    first = next((cause if cause is not None else causes.get(name) for name, cause in failures
+                  if cause is not None or name in causes), None)
+    if first is not None:
+        print("Usual cause of the first difference: " + hints[first])
+    return ok
 
 
 def check_hot_line(func, answer) -> bool:
@@ -225,6 +510,21 @@ def _runs_hint(got, want, image) -> str:
             "so that no run crosses from one row to the next")
 
 
+def _judge_runs(name, result, want, args):
+    got, problem = _as_runs(result)
+    if got is None:
+        return False, problem, None
+    if all(np.array_equal(g, w) for g, w in zip(got, want)):
+        return True, f"{len(want[0])} run(s)", None
+    first = next((i for i in range(min(len(got[0]), len(want[0])))
+                  if any(g[i] != w[i] for g, w in zip(got, want))), min(len(got[0]), len(want[0])))
+    yours = tuple(int(g[first]) for g in got) if first < len(got[0]) else "none"
+    expected = tuple(int(w[first]) for w in want) if first < len(want[0]) else "none"
+    return False, (f"{len(got[0])} runs, expected {len(want[0])}; first difference at run {first}: "
+                   f"yours {yours}, expected (row, x0, x1) {expected}\n"
+                   f"       usual cause: {_runs_hint(got, want, args[0])}"), None
+
+
 def check_runs(func) -> bool:
     """Exercise 07: does ``func(binary)`` return the runs of every row, as ``(row, x0, x1)``?
 
@@ -235,35 +535,8 @@ def check_runs(func) -> bool:
     """
     if not callable(func):
         raise TypeError("check_runs expects your function (row_runs), not its result")
-    cases = _run_cases()
-    print(f"Checking {getattr(func, '__name__', 'your function')} on {len(cases)} images:")
-    failed = 0
-    for name, image in cases.items():
-        want = reference_row_runs(image)
-        status, result = _call(func, name, image.copy())
-        if status == "stub":
-            return False
-        if status == "raised":
-            failed += 1
-            continue
-        got, problem = _as_runs(result)
-        if got is None:
-            print(f"  FAIL {name}: {problem}")
-            failed += 1
-            continue
-        if all(np.array_equal(g, w) for g, w in zip(got, want)):
-            print(f"  OK   {name}: {len(want[0])} run(s)")
-            continue
-        failed += 1
-        first = next((i for i in range(min(len(got[0]), len(want[0])))
-                      if any(g[i] != w[i] for g, w in zip(got, want))), min(len(got[0]), len(want[0])))
-        yours = tuple(int(g[first]) for g in got) if first < len(got[0]) else "none"
-        expected = tuple(int(w[first]) for w in want) if first < len(want[0]) else "none"
-        print(f"  FAIL {name}: {len(got[0])} runs, expected {len(want[0])}; first difference at run {first}: "
-              f"yours {yours}, expected (row, x0, x1) {expected}\n"
-              f"       usual cause: {_runs_hint(got, want, image)}")
-    print(f"All {len(cases)} images match." if not failed else f"{failed} of {len(cases)} images differ.")
-    return not failed
+    cases = [(name, (image.copy(),), reference_row_runs(image)) for name, image in _run_cases().items()]
+    return _run_checks(func, "images", cases, _judge_runs)[0]
 
 
 def _label_cases() -> dict:
@@ -285,6 +558,38 @@ def _label_cases() -> dict:
     }
 
 
+def _labels_hint(got, want, n) -> str:
+    """What usually causes a label image that differs from OpenCV's."""
+    pairs = set(zip(got.ravel().tolist(), want.ravel().tolist()))
+    if len(pairs) == len({g for g, _ in pairs}) == len({w for _, w in pairs}):
+        return ("the right components, numbered in another order: OpenCV numbers them in raster order of "
+                "their first pixel. Keep the SMALLER run number as the root when you join two runs, then give "
+                "labels 1, 2, ... to the roots in run order")
+    if ((got == 0) & (want != 0)).any():
+        return ("foreground pixels left at label 0: a run took its root's label before the root had one. "
+                "Keep the SMALLER run number as the root, so every root comes before its runs in the walk")
+    if ((got != 0) & (want == 0)).any():
+        return "background pixels with a label: label 0 only where the image is 0"
+    if len(np.unique(got)) > n:
+        return ("components split in two: join every pair of runs on neighbouring rows whose columns overlap "
+                "(a.x0 < b.x1 and b.x0 < a.x1), and follow each run to its root (find) before comparing")
+    return ("components merged that should not be: under 4-connectivity runs that only touch at a "
+            "corner are not connected (x1 is exclusive: a.x0 < b.x1, not <=)")
+
+
+def _judge_labels(name, got, want, args):
+    n = int(want.max()) + 1
+    got = None if got is None else np.asarray(got)
+    if got is None or got.shape != want.shape:
+        return False, (f"expected a label image of shape {want.shape}, got "
+                       f"{'None' if got is None else got.shape}"), None
+    if np.array_equal(got, want):
+        return True, f"{n - 1} label(s)", None
+    return False, (f"{len(np.unique(got[got != 0]))} label(s), expected {n - 1}; "
+                   f"{int((got != want).sum())} pixels differ\n"
+                   f"       usual cause: {_labels_hint(got, want, n)}"), None
+
+
 def check_run_labels(func) -> bool:
     """Exercise 07, stretch goal: does ``func(binary)`` label like ``cv2.connectedComponents(binary, connectivity=4)``?
 
@@ -295,49 +600,6 @@ def check_run_labels(func) -> bool:
     import cv2
     if not callable(func):
         raise TypeError("check_run_labels expects your function (run_labels), not its result")
-    cases = _label_cases()
-    print(f"Checking {getattr(func, '__name__', 'your function')} against cv2.connectedComponents "
-          f"(4-connectivity) on {len(cases)} images:")
-    failed = 0
-    for name, image in cases.items():
-        n, want = cv2.connectedComponents(image, connectivity=4)
-        t0 = time.perf_counter()
-        status, got = _call(func, name, image.copy())
-        if status == "stub":
-            return False
-        if status == "raised":
-            failed += 1
-            continue
-        seconds = time.perf_counter() - t0
-        got = None if got is None else np.asarray(got)
-        if got is None or got.shape != want.shape:
-            print(f"  FAIL {name}: expected a label image of shape {want.shape}, got "
-                  f"{'None' if got is None else got.shape}")
-            failed += 1
-            continue
-        if np.array_equal(got, want):
-            print(f"  OK   {name}: {n - 1} label(s)  [{format_seconds(seconds)}]")
-            continue
-        failed += 1
-        # the same partition, numbered differently?
-        pairs = set(zip(got.ravel().tolist(), want.ravel().tolist()))
-        same_parts = len(pairs) == len({g for g, _ in pairs}) == len({w for _, w in pairs})
-        if same_parts:
-            hint = ("the right components, numbered in another order: OpenCV numbers them in raster order of "
-                    "their first pixel. Keep the SMALLER run number as the root when you join two runs, then give "
-                    "labels 1, 2, ... to the roots in run order")
-        elif ((got == 0) & (want != 0)).any():
-            hint = ("foreground pixels left at label 0: a run took its root's label before the root had one. "
-                    "Keep the SMALLER run number as the root, so every root comes before its runs in the walk")
-        elif ((got != 0) & (want == 0)).any():
-            hint = "background pixels with a label: label 0 only where the image is 0"
-        elif len(np.unique(got)) > n:
-            hint = ("components split in two: join every pair of runs on neighbouring rows whose columns overlap "
-                    "(a.x0 < b.x1 and b.x0 < a.x1), and follow each run to its root (find) before comparing")
-        else:
-            hint = ("components merged that should not be: under 4-connectivity runs that only touch at a "
-                    "corner are not connected (x1 is exclusive: a.x0 < b.x1, not <=)")
-        print(f"  FAIL {name}: {len(np.unique(got[got != 0]))} label(s), expected {n - 1}; "
-              f"{int((got != want).sum())} pixels differ\n       usual cause: {hint}")
-    print(f"All {len(cases)} images match." if not failed else f"{failed} of {len(cases)} images differ.")
-    return not failed
+    cases = [(name, (image.copy(),), cv2.connectedComponents(image, connectivity=4)[1])
+             for name, image in _label_cases().items()]
+    return _run_checks(func, "images", cases, _judge_labels, " against cv2.connectedComponents (4-connectivity)")[0]

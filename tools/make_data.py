@@ -164,6 +164,120 @@ def make_edge_cases():
     return page, items
 
 
+# --------------------------------------------------------------------------- the checker's cases
+
+CHECK_TILE = (64, 64)          # every check case is a 64 x 64 map; data/checks_*.png hold them side by side
+
+
+def make_check_cases():
+    """The exercise checker's small cases: 64 x 64 maps, each telling one plausible mistake from the right answer.
+
+    Returns a list of dicts: ``name``, ``cause`` (the mistake it catches, a key of the checker's
+    hint tables in ``textpost/check.py``; "geometry" for the basic cases, whose difference is
+    diagnosed from its shape), ``note``, ``thresholds`` ([text_threshold, link_threshold, low_text],
+    passed to the function under test), ``textmap``, ``linkmap``.  The order matters: the checker
+    names the cause of the first case that differs, so the basic cases come first.  Values such as
+    0.4 and 0.6 are exact in the 16-bit maps (0.4 * 65535 = 26214): a score at a threshold stays there.
+    """
+    cases = []
+
+    def case(name, cause, note, thresholds=(0.7, 0.4, 0.4)):
+        tm = np.zeros(CHECK_TILE, np.float32)
+        lm = np.zeros(CHECK_TILE, np.float32)
+        cases.append(dict(name=name, cause=cause, note=note, thresholds=list(thresholds), textmap=tm, linkmap=lm))
+        return tm, lm
+
+    tm, lm = case("block", "geometry", "an upright 40 x 12 px block: niter 6, its box grows by 3 px on each side")
+    tm[26:38, 12:52] = 1.0
+
+    tm, lm = case("rotated_words", "geometry",
+                  "two words turned by +30 and -30 degrees: boxPoints' cyclic order, started at the "
+                  "smallest x + y (not the smallest x or y)")
+    paint_word(tm, lm, 3.4, 6.3, 3, 9.0, 12.0, angle=30.0)
+    paint_word(tm, lm, 30.4, 38.3, 3, 9.0, 12.0, angle=-30.0)
+
+    tm, lm = case("diamond", "diamond",
+                  "a 20 x 21 px block turned by 30 degrees: nearly square, so the diamond fix makes its box "
+                  "the points' upright bounding box")
+    turn = np.deg2rad(30.0)
+    rotation = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    block = np.array([[-10, -10.5], [10, -10.5], [10, 10.5], [-10, 10.5]]) @ rotation.T + (32, 32)
+    cv2.fillConvexPoly(tm, np.round(block).astype(np.int32), 1.0)
+
+    tm, lm = case("corner_top_left", "clip", "a word cut by the top-left corner: the region is clipped at 0")
+    paint_word(tm, lm, -5.5, -4.5, 3, 9.0, 14.0)
+
+    tm, lm = case("corner_bottom_right", "clip",
+                  "a word cut by the bottom-right corner: the region ends at the map's last row and column")
+    paint_word(tm, lm, 64 - 27 + 4.5, 64 - 14 + 4.5, 3, 9.0, 14.0)
+
+    tm, lm = case("label_order", "order",
+                  "three words whose label order (raster order of their first pixel) is not left to right, "
+                  "not by centre, not by size")
+    paint_word(tm, lm, 40.3, 3.4, 2, 8.0, 40.0)      # label 1: top right, tall
+    paint_word(tm, lm, 4.3, 14.4, 4, 8.0, 10.0)      # label 2: left, short
+    paint_word(tm, lm, 20.3, 46.4, 2, 8.0, 10.0)     # label 3
+
+    tm, lm = case("faint_l", "confidence_pixels",
+                  "a faint L-shaped component (best score 0.5) whose box holds a separate confident word: "
+                  "only the word gets a box")
+    tm[6:58, 6:12] = 0.5
+    tm[52:58, 6:58] = 0.5
+    paint_word(tm, lm, 20.3, 20.4, 3, 8.0, 12.0)
+
+    tm, lm = case("link_only_tail", "link_only",
+                  "a block with a link-only tail on its right: the tail is labelled with the block but "
+                  "left out of its mask")
+    tm[24:40, 8:32] = 1.0
+    lm[28:36, 32:52] = 0.9
+
+    tm, lm = case("link_over_text", "link_and_text",
+                  "a block whose link score also covers its two ends: pixels that are text and link stay in "
+                  "the mask")
+    tm[24:40, 8:56] = 1.0
+    lm[24:40, 8:16] = 0.9
+    lm[24:40, 48:56] = 0.9
+
+    tm, lm = case("area_10", "area_10", "a confident component of exactly 10 px: kept (only an area under 10 is skipped)")
+    tm[30:32, 30:35] = 1.0
+
+    tm, lm = case("area_9_wide", "area_pixels",
+                  "a confident L of 9 px inside a 5 x 5 box: skipped (the area is the pixel count, not w * h)")
+    tm[28:33, 28] = 1.0
+    tm[32, 29:33] = 1.0
+
+    tm, lm = case("diagonal", "connectivity",
+                  "two confident blocks touching only at a corner: two components under 4-connectivity")
+    tm[10:30, 10:30] = 1.0
+    tm[30:50, 30:50] = 1.0
+
+    tm, lm = case("strict_bridges", "strict",
+                  "two pairs of blocks joined by bridges scored exactly 0.4, one in the text map (low_text), "
+                  "one in the link map (link_threshold): both thresholds are strict, so four boxes")
+    tm[6:22, 4:26] = 1.0
+    tm[12:16, 26:38] = 0.4
+    tm[6:22, 38:60] = 1.0
+    tm[40:56, 4:26] = 1.0
+    lm[44:52, 26:38] = 0.4
+    tm[40:56, 38:60] = 1.0
+
+    tm, lm = case("thresholds_passed", "thresholds",
+                  "text_threshold 0.6, link_threshold 0.6, low_text 0.2 passed to the function: two blocks "
+                  "of 0.65 with a 0.5 link between them (not a link at 0.6) give two boxes; a faint 0.3 "
+                  "strip gives none", thresholds=(0.6, 0.6, 0.2))
+    tm[24:40, 8:28] = 0.65
+    lm[24:40, 28:36] = 0.5
+    tm[24:40, 36:56] = 0.65
+    tm[10:14, 8:56] = 0.3
+
+    tm, lm = case("text_at_threshold", "confidence_strict",
+                  "text_threshold 0.6 and a block whose best score is exactly 0.6: kept (only a best score "
+                  "under it is skipped)", thresholds=(0.6, 0.4, 0.4))
+    tm[24:40, 16:48] = 0.6
+
+    return cases
+
+
 RECIPES = {
     "sparse": dict(
         make=lambda: make_page(n_words=30, size=SIZE, seed=1),
@@ -227,14 +341,15 @@ assert tuple(RECIPES) == SAMPLES, "tools/make_data.py and textpost.data.SAMPLES 
 
 # --------------------------------------------------------------------------- counting boxes
 
-def count_boxes(textmap: np.ndarray, linkmap: np.ndarray) -> int:
+def count_boxes(textmap: np.ndarray, linkmap: np.ndarray, text_threshold: float = TEXT_THRESHOLD,
+                link_threshold: float = LINK_THRESHOLD, low_text: float = LOW_TEXT) -> int:
     """How many boxes the reference returns: the components that pass its size and confidence filters.
 
     The reference makes exactly one box per such component, so this counts its boxes without
     its per-component full-image work (the tests check it against the reference).
     """
-    _, text_score = cv2.threshold(textmap, LOW_TEXT, 1, cv2.THRESH_BINARY)
-    _, link_score = cv2.threshold(linkmap, LINK_THRESHOLD, 1, cv2.THRESH_BINARY)
+    _, text_score = cv2.threshold(textmap, low_text, 1, cv2.THRESH_BINARY)
+    _, link_score = cv2.threshold(linkmap, link_threshold, 1, cv2.THRESH_BINARY)
     comb = np.clip(text_score + link_score, 0, 1).astype(np.uint8)
     n_labels, labels, stats, _ = cv2.connectedComponentsWithStats(comb, connectivity=4)
     n = 0
@@ -243,7 +358,7 @@ def count_boxes(textmap: np.ndarray, linkmap: np.ndarray) -> int:
         if area < 10:
             continue
         crop = labels[y:y + h, x:x + w] == k
-        if np.max(textmap[y:y + h, x:x + w][crop]) < TEXT_THRESHOLD:
+        if np.max(textmap[y:y + h, x:x + w][crop]) < np.float32(text_threshold):
             continue
         n += 1
     return n
@@ -370,7 +485,35 @@ def write_sample(name: str, out: Path, reuse_maps: Path | None = None) -> dict:
     return meta
 
 
-def _readme(metas: dict) -> str:
+def write_check_cases(out: Path) -> dict:
+    """data/checks.json and data/checks_textmap.png, data/checks_linkmap.png: the checker's cases side by side."""
+    cases = make_check_cases()
+    stored = {kind: encode_map(np.hstack([c[kind] for c in cases])) for kind in ("textmap", "linkmap")}
+    for kind, img in stored.items():
+        _write_png(out / f"checks_{kind}.png", img)
+    height, width = CHECK_TILE
+    listed = []
+    for i, c in enumerate(cases):
+        tile = slice(i * width, (i + 1) * width)
+        text_threshold, link_threshold, low_text = c["thresholds"]
+        textmap, linkmap = decode_map(stored["textmap"][:, tile]), decode_map(stored["linkmap"][:, tile])
+        listed.append({"name": c["name"], "cause": c["cause"], "note": c["note"], "x": i * width,
+                       "thresholds": c["thresholds"],
+                       "n_boxes": count_boxes(textmap, linkmap, text_threshold, link_threshold, low_text)})
+    meta = {
+        "description": "The exercise checker's cases (textpost.check): small maps side by side, each telling "
+                       "one plausible mistake from the right answer.",
+        "made_by": "tools/make_data.py: make_check_cases()",
+        "tile": [height, width],
+        "thresholds_order": ["text_threshold", "link_threshold", "low_text"],
+        "map_format": "16-bit grey PNG, score = pixel / 65535",
+        "cases": listed,
+    }
+    (out / "checks.json").write_text(_dump_json(meta), encoding="utf-8")
+    return meta
+
+
+def _readme(metas: dict, checks: dict) -> str:
     rows = []
     for name, m in metas.items():
         h, w = m["size"]
@@ -389,6 +532,8 @@ def _readme(metas: dict) -> str:
             what = it["text"] and f"`{it['text']}` " or ""
             edge_lines.append(f"  - {it['kind']}: {what}{it['note']} ({it['boxes']} box"
                               f"{'' if it['boxes'] == 1 else 'es'})")
+    check_rows = [f"| `{c['name']}` | {c['note']} | {', '.join(f'{v:g}' for v in c['thresholds'])} | "
+                  f"{c['n_boxes']} |" for c in checks["cases"]]
     with_image = " and ".join(f"`{n}`" for n, m in metas.items() if "image_scale" in m)
     return "\n".join([
         "# data/: ready samples",
@@ -431,6 +576,21 @@ def _readme(metas: dict) -> str:
         "",
         *edge_lines,
         "",
+        "## The checker's cases",
+        "",
+        "`checks.json`, `checks_textmap.png`, `checks_linkmap.png`: the small maps that",
+        "`textpost.check.check_solution` runs before the samples above, each built to tell one plausible",
+        "mistake from the right answer (`textpost.check.load_cases()` reads them). Each is a",
+        f"{checks['tile'][0]} x {checks['tile'][1]} map; the PNG files hold them side by side, case i at",
+        "columns `x` .. `x + 64` (`x` in `checks.json`). The function is called with the thresholds",
+        "listed (text_threshold, link_threshold, low_text). The reference's boxes are stored in",
+        "`tests/expected/checks/NAME.npy` (`tools/make_expected.py`). Made by",
+        "`tools/make_data.py: make_check_cases()`.",
+        "",
+        "| case | what it holds | thresholds | reference boxes |",
+        "|---|---|---|---|",
+        *check_rows,
+        "",
         "## Format",
         "",
         "- `NAME_textmap.png`, `NAME_linkmap.png`: the region and affinity score maps, 16-bit grey",
@@ -470,7 +630,10 @@ def main(argv=None) -> int:
         if not args.quiet:
             print(f"{name:11s} {meta['size'][0]:4d} x {meta['size'][1]:<4d} {meta['n_words']:5d} words "
                   f"{meta['n_boxes']:5d} reference boxes  ({time.perf_counter() - t0:.1f} s)")
-    (out / "README.md").write_text(_readme(metas), encoding="utf-8")
+    checks = write_check_cases(out)
+    if not args.quiet:
+        print(f"checks      {len(checks['cases'])} small cases for the exercise checker")
+    (out / "README.md").write_text(_readme(metas, checks), encoding="utf-8")
     if not args.quiet:
         total = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
         print(f"wrote {out} ({total / 1e6:.1f} MB) in {time.perf_counter() - start:.1f} s")
