@@ -261,6 +261,9 @@ def _run_checks(func, what: str, cases, judge, note: str = "") -> tuple[bool, li
             return False, [(name, None)]
         if status == "raised":
             failures.append((name, None))
+            if len(failures) == 3 and [n for n, _, _ in cases[:3]] == [n for n, _ in failures]:
+                print("  (stopped: the first three cases raised; fix that error first)")
+                break
             continue
         ok, text, cause = judge(name, got, want, args)
         print(f"  {'OK  ' if ok else 'FAIL'} {name}: {text}")
@@ -365,6 +368,17 @@ def _judge_boxes(tol: float, causes: dict):
     return judge
 
 
+def _ok_before(todo, name, failures) -> bool:
+    """Did some case before ``name`` pass (so that an error raised on ``name`` is about that case)?"""
+    failed = {n for n, _ in failures}
+    for n, _, _ in todo:
+        if n == name:
+            return False
+        if n not in failed:
+            return True
+    return False
+
+
 def check_solution(func, samples=None, tol: float = 0.0, exercise: str | None = None, cases: bool = True) -> bool:
     """Check that ``func(textmap, linkmap, text_threshold, link_threshold, low_text)`` returns the reference's boxes.
 
@@ -394,10 +408,10 @@ def check_solution(func, samples=None, tol: float = 0.0, exercise: str | None = 
         todo.append((name, (page.textmap.copy(), page.linkmap.copy()), expected_boxes(name)))
     ok, failures = _run_checks(func, "cases", todo, _judge_boxes(tol, causes),
                                f" against the reference's boxes, tolerance {tol:g} px")
-    # a case that raised: its usual cause is the mistake it was built to catch
-    first = next((cause if cause is not None else causes.get(name) for name, cause in failures
-                  if cause is not None or name in causes), None)
-    if first is not None:
+    first_name, first = failures[0] if failures else (None, None)
+    if first is None and first_name in causes and _ok_before(todo, first_name, failures):
+        first = causes[first_name]           # raised on the case built for one mistake, after others passed
+    if first in hints:
         print("Usual cause of the first difference: " + hints[first])
     return ok
 
