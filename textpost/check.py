@@ -76,6 +76,8 @@ HINTS: dict[str, str] = {
                          "(textmap[labels == k]), not over its box or region, which can hold another word",
     "confidence_strict": "a label whose best score equals text_threshold is kept: skip it only when "
                          "best < text_threshold (in a one-pass filter: textmap >= text_threshold)",
+    "edge_pixels": "a component whose confident pixels lie on the map's last row or column was dropped: the "
+                   "best score looks at every pixel of the label, the last row and column included",
     "thresholds": "use the thresholds passed to the function (text_threshold, link_threshold, low_text), "
                   "never the defaults written as numbers",
     "link_only": "the box reaches over link-only pixels: remove the pixels that are link but not text "
@@ -132,6 +134,8 @@ EXERCISE_HINTS: dict[str, dict[str, str]] = {
         "count": "a different number of boxes: best[k] must be the largest textmap value over label k's pixels; "
                  "visit every pixel (range(h), range(w)) and start every entry at -np.inf",
         "confidence_pixels": "a faint component was kept: best[k] must take only the pixels whose label is k",
+        "edge_pixels": "a component whose confident pixels are on the map's last row or column was dropped: visit "
+                       "every pixel, for y in range(h) and for x in range(w)",
         "confidence_strict": "a label whose best score equals text_threshold was dropped: keep the largest value "
                              "itself in best[k] (textmap[y, x] > best[k] -> best[k] = textmap[y, x])",
     },

@@ -225,6 +225,14 @@ def make_check_cases():
     tm[52:58, 6:58] = 0.5
     paint_word(tm, lm, 20.3, 20.4, 3, 8.0, 12.0)
 
+    tm, lm = case("edge_peaks", "edge_pixels",
+                  "two components whose only confident pixels (0.9) lie on the map's last row and last column: "
+                  "both kept (every pixel counts, the last row and column too)")
+    tm[58:64, 10:40] = 0.5
+    tm[63, 10:40] = 0.9
+    tm[10:40, 58:64] = 0.5
+    tm[10:40, 63] = 0.9
+
     tm, lm = case("link_only_tail", "link_only",
                   "a block with a link-only tail on its right: the tail is labelled with the block but "
                   "left out of its mask")
