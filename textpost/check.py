@@ -214,8 +214,11 @@ def _cases() -> tuple[Case, ...]:
             raise FileNotFoundError(f"data/checks_{kind}.png is missing or unreadable: rebuild data/ with `make data`")
         maps[kind] = decode_map(img)
     width = meta["tile"][1]
-    return tuple(Case(c["name"], c["cause"], c["note"], tuple(c["thresholds"]),
-                      maps["textmap"][:, c["x"]:c["x"] + width].copy(), maps["linkmap"][:, c["x"]:c["x"] + width].copy())
+
+    def tile(kind, c):
+        return maps[kind][:, c["x"]:c["x"] + width].copy()
+
+    return tuple(Case(c["name"], c["cause"], c["note"], tuple(c["thresholds"]), tile("textmap", c), tile("linkmap", c))
                  for c in meta["cases"])
 
 

@@ -246,7 +246,8 @@ def make_check_cases():
     lm[24:40, 8:16] = 0.9
     lm[24:40, 48:56] = 0.9
 
-    tm, lm = case("area_10", "area_10", "a confident component of exactly 10 px: kept (only an area under 10 is skipped)")
+    tm, lm = case("area_10", "area_10",
+                  "a confident component of exactly 10 px: kept (only an area under 10 is skipped)")
     tm[30:32, 30:35] = 1.0
 
     tm, lm = case("area_9_wide", "area_pixels",
