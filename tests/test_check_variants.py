@@ -29,6 +29,9 @@ VARIANTS = {
     "last row and column left out of the best score": (
         "reference", "if np.max(textmap[labels == k]) < text_threshold:",
         "if np.max(textmap[:-1, :-1][labels[:-1, :-1] == k], initial=0) < text_threshold:", "edge_pixels"),
+    "dilation anchored one pixel off": (
+        "reference", "cv2.dilate(segmap[sy:ey, sx:ex], kernel)",
+        "cv2.dilate(segmap[sy:ey, sx:ex], kernel, anchor=(niter - (1 + niter) // 2,) * 2)", "shifted"),
     "no diamond fix": ("reference", "if abs(1 - box_ratio) <= 0.1:", "if False:", "diamond"),
     "diamond fix on every box": ("reference", "if abs(1 - box_ratio) <= 0.1:", "if True:", "diamond_wrong"),
     "diamond box one past the points": (
@@ -164,6 +167,9 @@ def test_exercise_tables_speak_the_exercises_names(capsys):
     assert check_solution(anchored, samples=(), exercise="05") is False
     out = capsys.readouterr().out
     assert "your square reaches too little up or left" in out and "region" not in out.split("Usual cause")[1]
+    swapped = make_variant("dilation anchored one pixel off")
+    assert check_solution(swapped, samples=(), exercise="05") is False
+    assert "your square grows the wrong way" in capsys.readouterr().out
     # exercise 05: a count difference is not blamed on a filter the learner did not write
     assert check_solution(make_variant("area filter <= 10"), samples=(), exercise="05") is False
     assert "code you did not write" in capsys.readouterr().out

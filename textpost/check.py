@@ -51,6 +51,9 @@ HINTS: dict[str, str] = {
     "coordinates": "every box is shifted by the region's origin: the points are still in the cropped region's "
                    "coordinates; add the region's origin (sx, sy) back (x first)",
     "far": "boxes far from the reference's: check that the points are (x, y) in map coordinates",
+    "shifted": "boxes of the right size, one pixel off: the grown mask sits one pixel away; the square's "
+               "anchor is its centre (OpenCV's default: a pixel grows size // 2 down and right, the rest up and "
+               "left), and the region's origin (sx, sy) is added once",
     "near": "the box is cut short at its top or left: the region must start niter pixels before the label's box "
             "(sx = x - niter, sy = y - niter, clipped at 0), or the dilation is cut off",
     "far_side": "the box is cut short at its bottom or right: the region must end at x + w + niter + 1 "
@@ -117,6 +120,8 @@ EXERCISE_HINTS: dict[str, dict[str, str]] = {
         "clip": _NOT_YOURS + " (the region is given)",
         "grow": "the grown mask differs: dilate segmap, the whole region, with the (1 + niter) x (1 + niter) "
                 "square of cv2.getStructuringElement",
+        "shifted": "boxes of the right size, one pixel off: add the region's origin once (np_contours += (sx, sy)) "
+                   "and keep cv2.dilate's default anchor",
         "confidence_pixels": "a faint component was kept: take the best score over the label's pixels in the "
                              "region, textmap[sy:ey, sx:ex][in_label], not over the whole region",
         "confidence_strict": "a label whose best score equals text_threshold was dropped: skip it only when "
@@ -141,6 +146,8 @@ EXERCISE_HINTS: dict[str, dict[str, str]] = {
     },
     "05": {  # dilate_square_cy: the rest is get_boxes_python
         **{key: _NOT_YOURS + " (only the dilation is yours)" for key in HINTS if key not in ("dtype", "shape")},
+        "shifted": "boxes of the right size, one pixel off: your square grows the wrong way; a mask pixel reaches "
+                   "`down` = size // 2 rows and columns down and right, `up` = size - 1 - down up and left",
         "grow": "the grown mask differs from cv2.dilate's: a mask pixel reaches `up` rows and columns up and left, "
                 "`down` down and right (down = size // 2, up = size - 1 - down), clipped to the mask",
         "near": "the box is short at its top or left: your square reaches too little up or left (up = size - 1 - down)",
@@ -158,6 +165,8 @@ EXERCISE_HINTS: dict[str, dict[str, str]] = {
                 "columns) and the label's box sits at (x - sx, y - sy) in it",
         "far_side": "the box is cut short at its bottom or right: the mask must be region-sized, "
                     "cv::Mat::zeros(ey - sy, ex - sx, CV_8U), not box-sized",
+        "shifted": "boxes of the right size, one pixel off: add cv::Point(sx, sy) once, and keep cv::dilate's "
+                   "default anchor (the square's centre)",
         "grow": "the grown mask differs: dilate the region-sized mask with "
                 "cv::getStructuringElement(cv::MORPH_RECT, cv::Size(1 + niter, 1 + niter)), and dilate an image "
                 "of its own, not a view into a bigger one",
@@ -252,6 +261,10 @@ def _call(func, name, *args):
         return "raised", None
 
 
+#: failed cases described in full; the later ones are only named (the first one is what to fix first)
+SHOWN = 4
+
+
 def _run_checks(func, what: str, cases, judge, note: str = "") -> tuple[bool, list]:
     """Call ``func(*args)`` on every ``(name, args, want)`` of ``cases`` and judge each result.
 
@@ -273,7 +286,10 @@ def _run_checks(func, what: str, cases, judge, note: str = "") -> tuple[bool, li
                 break
             continue
         ok, text, cause = judge(name, got, want, args)
-        print(f"  {'OK  ' if ok else 'FAIL'} {name}: {text}")
+        if ok or len(failures) < SHOWN:
+            print(f"  {'OK  ' if ok else 'FAIL'} {name}: {text}")
+        else:
+            print(f"  FAIL {name}")
         if not ok:
             failures.append((name, cause))
     print(f"All {len(cases)} {what} match." if not failures else f"{len(failures)} of {len(cases)} {what} differ.")
@@ -281,6 +297,10 @@ def _run_checks(func, what: str, cases, judge, note: str = "") -> tuple[bool, li
 
 
 # --------------------------------------------------------------------------- check_solution: boxes
+
+def _n_boxes(n: int) -> str:
+    return f"{n} box" if n == 1 else f"{n} boxes"
+
 
 def _fmt_box(b) -> str:
     lo, hi = b.min(axis=0), b.max(axis=0)
@@ -321,8 +341,8 @@ def _diagnose(got, want, cause: str, tol: float) -> str:
             return "diamond"
         return "diamond_wrong" if _upright(g) else "corners_rect"
     shift = (g - w).mean(axis=0)
-    if np.abs(g - w - shift).max() <= max(tol, 1e-3) and np.abs(shift).max() >= 2:
-        return "coordinates"
+    if np.abs(g - w - shift).max() <= max(tol, 1e-3):        # the same box, moved
+        return "coordinates" if np.abs(shift).max() >= 2 else "shifted"
     if np.allclose(np.sort(g, axis=0), np.sort(w, axis=0), atol=max(tol, 1e-3)):
         return "corners"
     if cause == "diamond":
@@ -355,12 +375,12 @@ def _judge_boxes(tol: float, causes: dict):
         arr = arr.reshape(-1, 4, 2)
         c = compare_boxes(arr, want, tol=tol)
         if c.ok:
-            return True, f"{len(arr)} boxes, " + ("identical" if c.identical else
+            return True, _n_boxes(len(arr)) + ", " + ("identical" if c.identical else
                                                   f"max corner distance {c.max_dist:.2g} px"), None
         cause = causes.get(name, "count")
         if not c.same_count:
             extra, missing = _unmatched(arr, want)
-            parts = [f"{len(arr)} boxes, expected {len(want)}"]
+            parts = [f"{_n_boxes(len(arr))}, expected {len(want)}"]
             if extra:
                 parts.append("yours without a match: " + ", ".join(_fmt_box(arr[i]) for i in extra))
             if missing:
@@ -369,8 +389,8 @@ def _judge_boxes(tol: float, causes: dict):
         cause = _diagnose(arr, want, cause, tol)
         i = c.worst if c.worst is not None else 0
         if cause == "order":
-            return False, f"{len(arr)} boxes, the right ones in another order", cause
-        return False, (f"{len(arr)} boxes; box {i} is {_fmt_box(arr[i])}, expected {_fmt_box(want[i])} "
+            return False, f"{_n_boxes(len(arr))}, the right ones in another order", cause
+        return False, (f"{_n_boxes(len(arr))}; box {i} is {_fmt_box(arr[i])}, expected {_fmt_box(want[i])} "
                        f"(corners {np.round(arr[i], 1).tolist()}, expected {np.round(want[i], 1).tolist()})"), cause
     return judge
 
