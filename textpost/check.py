@@ -387,7 +387,7 @@ def _judge_boxes(tol: float, causes: dict):
                 parts.append("expected without a match: " + ", ".join(_fmt_box(want[j]) for j in missing))
             return False, "; ".join(parts), (cause if cause in HINTS else "count")
         cause = _diagnose(arr, want, cause, tol)
-        i = c.worst if c.worst is not None else 0
+        i = int(np.sqrt(((arr - want) ** 2).sum(axis=-1)).max(axis=-1).argmax())    # as _diagnose picks it
         if cause == "order":
             return False, f"{_n_boxes(len(arr))}, the right ones in another order", cause
         return False, (f"{_n_boxes(len(arr))}; box {i} is {_fmt_box(arr[i])}, expected {_fmt_box(want[i])} "
