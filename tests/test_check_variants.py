@@ -158,6 +158,9 @@ def test_float64_is_named_and_fails(capsys):
 
 
 def test_exercise_tables_speak_the_exercises_names(capsys):
+    # exercise 02: the learner writes the line that computes `best`
+    assert check_solution(make_variant("max over the bounding box"), samples=(), exercise="02") is False
+    assert "mask the box with labels[...] == k" in capsys.readouterr().out
     crop_frame = make_variant("points left in the region's frame")
     assert check_solution(crop_frame, samples=(), exercise="03") is False
     assert "np_contours += (sx, sy)" in capsys.readouterr().out
