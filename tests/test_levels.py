@@ -23,7 +23,8 @@ FAST_LEVELS = [n for n in ALL_LEVELS if n not in ("reference", "py_hoisted")]
 
 
 def tol(name):
-    """The level's tolerance to the reference, from the registry (DESIGN section 3: at most 0.5 px)."""
+    """The level's tolerance to the reference, from the registry (0 for a level that calls the
+    reference's OpenCV functions; at most 0.5 px for one that reimplements dilation or the rectangle)."""
     return INFO[name].tolerance
 
 

@@ -1,7 +1,7 @@
 """The semi-C level: the loop kernels (textpost.levels.kernels) as plain Python, under numba, and in Cython.
 
 The kernels reimplement dilation, the convex hull and the minimum-area
-rectangle, so DESIGN allows 0.5 px; they follow OpenCV's own arithmetic and
+rectangle, so the contract allows them 0.5 px; they follow OpenCV's own arithmetic and
 in practice give the reference's boxes bit for bit. Every comparison here
 asserts the 0.5 px contract (same count, same order) and records the largest
 corner distance seen; ``test_largest_deviation`` prints it.
