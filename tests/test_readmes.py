@@ -22,3 +22,12 @@ def test_tools_readme_lists_every_script_once():
     files = sorted(p.name for p in (ROOT / "tools").iterdir() if p.is_file() and p.name != "README.md")
     assert len(listed) == len(set(listed)), [n for n in listed if listed.count(n) > 1]
     assert sorted(n for n in listed if "/" not in n) == files
+
+
+def test_levels_readme_has_a_row_for_every_registered_level():
+    """Adding a level touches the registry and one README row: the two name the same levels."""
+    from textpost.levels import REGISTRY
+    text = (ROOT / "textpost" / "levels" / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| [^|]+ \| ([^|]+) \|", text, re.M)
+    named = {n for row in rows for n in re.findall(r"`(\w+)`", row)}
+    assert named == {lv.name for lv in REGISTRY}
