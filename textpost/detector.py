@@ -19,7 +19,7 @@ What happens, once per process:
    7.0 s against 14.0 s; 1280 px: 28 s against 90 s) and needed less memory (peak 0.8 against
    1.1 GB at 640 px, 2.2 against 2.5 GB at 1280 px), for a 28 MB wheel.  ``runtime="cv2"``
    stays available (no extra package; the graph uses constant 2x upsampling scales, which
-   OpenCV 4.12 accepts) and agrees within 1e-4.  onnxruntime's telemetry is off: importing
+   OpenCV's dnn module accepts) and agrees within 1e-4 (a test compares them).  onnxruntime's telemetry is off: importing
    :mod:`textpost` sets ``ORT_DISABLE_TELEMETRY=1`` unless it is already set.
 
 The maps are the network's raw outputs (no sigmoid, as in CRAFT's ``test.py``), at half the
