@@ -106,3 +106,20 @@ def test_word_box_cases_uses_match_words_matching():
     assert cases["split"] == {1: [1, 2]} and cases["merged"] == {3: [2, 3]}
     assert cases["missed"] == [1, 2, 3] and cases["extra"] == [1, 2, 3, 4]
     assert cases["reason"][1].startswith("split into 2 boxes")
+
+
+def test_scaling_plot_draws_each_level_in_its_registry_style():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.colors import to_rgba
+    from textpost.levels import INFO
+    from textpost.plots import plot_scaling
+    row = {"n_words": 10, "median_s": 0.01, "min_s": 0.009, "max_s": 0.012}
+    record = {"results": [{**row, "level": "python"}, {**row, "level": "numba"}], "floor": [row],
+              "settings": {"size": 64}}
+    ax = plot_scaling(record).axes[0]
+    lines = {c.get_label(): c.lines[0] for c in ax.containers}          # errorbar: (data line, caps, bars)
+    for name in ("python", "numba"):
+        color, marker = INFO[name].style
+        assert to_rgba(lines[name].get_color()) == to_rgba(color) and lines[name].get_marker() == marker
+    assert "floor: labeling alone" in [ln.get_label() for ln in ax.get_lines()]

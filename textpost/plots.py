@@ -19,6 +19,7 @@ def plot_scaling(record: dict, ax=None, title: str | None = None):
         fig, ax = plt.subplots(figsize=(7, 4.5))
     else:
         fig = ax.figure
+    from .levels import INFO
     levels = list(dict.fromkeys(r["level"] for r in record["results"]))
     for name in levels:
         rows = [r for r in record["results"] if r["level"] == name]
@@ -26,9 +27,10 @@ def plot_scaling(record: dict, ax=None, title: str | None = None):
         med = [r["median_s"] for r in rows]
         lo = [r["median_s"] - r["min_s"] for r in rows]
         hi = [r["max_s"] - r["median_s"] for r in rows]
-        ax.errorbar(n, med, yerr=[lo, hi], marker="o", capsize=3, label=name)
+        color, marker = INFO[name].style if name in INFO else (None, "o")     # the registry's plot style
+        ax.errorbar(n, med, yerr=[lo, hi], color=color, marker=marker, capsize=3, label=name)
     fl = record["floor"]
-    ax.plot([f["n_words"] for f in fl], [f["median_s"] for f in fl], "k--", label="floor (threshold + labeling)")
+    ax.plot([f["n_words"] for f in fl], [f["median_s"] for f in fl], "k--", label="floor: labeling alone")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("words on the page")
