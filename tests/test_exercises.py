@@ -82,13 +82,7 @@ secret_top_level = x + 1
 y = 2"""
 
 MD_CELL = """\
-**Question:** why is the reference slow?
-
-### BEGIN SOLUTION
-Secret markdown answer: it touches the whole image per label.
-### END SOLUTION
-
-More text after the answer."""
+**Question:** why is the reference slow? Write your answer in the cell below."""
 
 CYTHON_CELL = """\
 %%cython
@@ -122,9 +116,6 @@ int other(int n) {
     ### END SOLUTION
 }"""
 
-ONLY_CELL = "secret_solution_only = get_boxes_roi(None, None)"
-
-
 def make_solution(path: Path, extra_cell: str = "") -> None:
     cells = [
         new_markdown_cell("# 09 Synthetic exercise"),
@@ -137,13 +128,13 @@ def make_solution(path: Path, extra_cell: str = "") -> None:
         new_markdown_cell(MD_CELL),
         new_code_cell(CYTHON_CELL),
         new_code_cell(CPP_CELL),
-        new_code_cell(ONLY_CELL, metadata={"tags": ["solution-only"]}),
         new_code_cell("from textpost.check import check_solution\ncheck_solution(get_boxes_roi)"),
     ]
     if extra_cell:
         cells.append(new_code_cell(extra_cell))
     nb = new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}})
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+        "widgets": {"secret_widget_state": {}}})
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
 
@@ -184,9 +175,9 @@ def test_generation_replaces_regions_with_stubs(workdir, generate):
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
 
     nb = nbformat.reads(text, as_version=4)
-    assert nb.metadata.kernelspec.name == "python3"
+    assert nb.metadata.kernelspec.name == "python3" and "widgets" not in nb.metadata
     sources = [c.source for c in nb.cells]
-    assert len(nb.cells) == 7, "the solution-only cell must be dropped"
+    assert len(nb.cells) == 7
 
     # Python: the stub sits at the region's indentation and the cell still compiles
     py = sources[1]
@@ -199,9 +190,7 @@ def test_generation_replaces_regions_with_stubs(workdir, generate):
     assert top.splitlines()[0] == "x = 1" and top.splitlines()[-1] == "y = 2"
     compile(top, "<top>", "exec")
 
-    # markdown
-    assert "_Your answer here._" in sources[3]
-    assert "More text after the answer." in sources[3]
+    assert sources[3] == MD_CELL
 
     # Cython: the same Python-style stub inside the def
     cy = sources[4]
@@ -237,6 +226,8 @@ def test_unbalanced_markers_are_an_error():
         tool.stub_source("a = 1\n### BEGIN SOLUTION\nb = 2\n", "python")
     with pytest.raises(tool.GenerationError, match="without BEGIN"):
         tool.stub_source("### END SOLUTION\n", "python")
+    with pytest.raises(tool.GenerationError, match="not supported in markdown cell"):
+        tool.stub_source("Answer:\n### BEGIN SOLUTION\nsecret\n### END SOLUTION\n", "markdown cell")
 
 
 def test_edited_exercise_is_not_overwritten(workdir, generate):

@@ -211,3 +211,53 @@ def test_relative_links_parser(tmp_path):
     got = [p for p, _ in relative_links(d / "x.ipynb", root=tmp_path)]
     assert got == ["exercises/04_numba.ipynb", "notebooks/05_cython.ipynb", "GLOSSARY.md",
                    "solutions/06_cpp.ipynb", "../up.md"]
+
+
+def test_lab_names_the_port_it_uses_when_8888_is_taken(tmp_path):
+    """Without PORT and with 8888 taken, the `[lab]` lines (URL, ssh -L) name the port the server answers on."""
+    token = secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER", "PORT")}
+    env.update(JUPYTER_TOKEN=token, TEXTPOST_LAB_SKIP_SETUP="1", NO_BROWSER="1",
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    taken = socket.socket()
+    try:
+        taken.bind(("localhost", 8888))
+        taken.listen()
+    except OSError:
+        pass                                          # taken already: the same case
+    log = (tmp_path / "lab.log").open("w+")
+    proc = subprocess.Popen(["bash", str(LAB)], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        port = None
+        while port is None or not _answers(port, token):
+            assert proc.poll() is None and time.monotonic() < deadline, _tail(log)
+            log.seek(0)
+            m = re.search(r"^\[lab\] starting with http://localhost:(\d+)/lab", log.read(), re.M)
+            port = int(m.group(1)) if m else None
+            time.sleep(0.5)
+        log.seek(0)
+        text = log.read()
+        assert port != 8888 and f"[lab] port 8888 is taken: using {port}" in text
+        assert f"ssh -L {port}:localhost:{port} " in text
+        _get(f"http://127.0.0.1:{port}/api/shutdown", token, method="POST")
+        assert proc.wait(STOP_TIMEOUT) == 0
+    finally:
+        taken.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(STOP_TIMEOUT)
+        log.close()
+
+
+def _answers(port, token):
+    try:
+        return _get(f"http://127.0.0.1:{port}/api/status", token, timeout=2)[0] == 200
+    except (urllib.error.URLError, ConnectionError, socket.timeout):
+        return False
+
+
+def _tail(log):
+    log.seek(0)
+    return log.read()[-3000:]

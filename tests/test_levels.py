@@ -13,17 +13,18 @@ import pytest
 from textpost import config
 from textpost.compare import compare_boxes
 from textpost.data import SAMPLES, load_sample
-from textpost.levels import ALL_LEVELS, INFO, LEVELS
+from textpost.levels import ALL_LEVELS, FULL_MAP, HOISTED, INFO, LEVELS
 from textpost.levels.reference import get_boxes
 from textpost.synth import make_page
 
 EXPECTED = Path(__file__).parent / "expected"
-#: every level but the two that search the full map per label (seconds per page)
-FAST_LEVELS = [n for n in ALL_LEVELS if n not in ("reference", "py_hoisted")]
+#: every level but those that search the full map per label (seconds per page), from the registry
+FAST_LEVELS = [n for n in ALL_LEVELS if INFO[n].algorithm not in (FULL_MAP, HOISTED)]
 
 
 def tol(name):
-    """The level's tolerance to the reference, from the registry (DESIGN section 3: at most 0.5 px)."""
+    """The level's tolerance to the reference, from the registry (0 for a level that calls the
+    reference's OpenCV functions; at most 0.5 px for one that reimplements dilation or the rectangle)."""
     return INFO[name].tolerance
 
 

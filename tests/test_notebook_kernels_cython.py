@@ -6,7 +6,8 @@
   never teaches a kernel other than the one the Cython level runs.
 - A ``%%cython`` cell that fails to compile only prints its error, so in notebook 05
   and its exercise the next code cell after every ``%%cython`` cell must assert that
-  the name is the compiled one (DESIGN section 5).
+  the name is the compiled one; otherwise the name could still be an earlier, slow Python
+  function, and the notebook would time that instead.
 """
 from __future__ import annotations
 

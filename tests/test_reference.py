@@ -172,3 +172,23 @@ def test_matches_published_boxes_on_a_generated_page():
     assert boxes.shape[1:] == (4, 2) and 30 <= len(boxes) <= 50
     sums = boxes.sum(axis=2)
     assert (sums.argmin(axis=1) == 0).all()
+
+
+@pytest.mark.parametrize("side", [1300, 1700])
+def test_a_huge_component_gets_the_same_box_from_every_level(side):
+    """A filled side x side square: ``size * min(w, h)`` = side**3 is beyond int32 (CRAFT's code
+    overflows here: "math domain error" at 1300, a box 26-27 px too small on each side at 1700); the reference
+    computes it in Python integers and agrees with every other level."""
+    from textpost.compare import compare_boxes
+    from textpost.levels import ALL_LEVELS, INFO
+    margin = 50                                   # more than the growth, 2 * sqrt(side) // 2 + 1
+    n = side + 2 * margin
+    t, l = np.zeros((n, n), np.float32), np.zeros((n, n), np.float32)
+    t[margin:margin + side, margin:margin + side] = 0.9
+    want = get_boxes(t, l)
+    last = margin + side - 1
+    assert_boxes(want, rect_box(*grown(margin, margin, last, last, niter_of(side * side, side, side), n, n)))
+    for name, level in ALL_LEVELS.items():
+        if name != "reference":
+            c = compare_boxes(level(t, l), want, tol=INFO[name].tolerance)
+            assert c.ok, f"{name} on a {side} px square: {c}"

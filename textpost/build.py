@@ -8,8 +8,9 @@ Both go through :func:`compile_extension`: setuptools' ``build_ext`` run from
 Python (no ``setup.py``), the compiler's output captured, into
 ``textpost/_build/<name>-<hash>/`` (``$TEXTPOST_BUILD_DIR`` moves it).  The hash
 covers the source, every flag and the versions, so an edited source builds into a
-new folder and an unchanged one is reused.  A file lock keeps two processes (two
-notebooks, parallel tests) from building the same thing at once.
+new folder and an unchanged one is reused.  One naming rule for every build: module
+``<name>`` in folder ``<name>-<hash>``.  A file lock keeps two processes (two notebooks,
+parallel tests) from building the same thing at once.
 
 Whatever goes wrong raises one error type, :class:`BuildError`: a missing compiler,
 ``pkg-config`` or OpenCV's C++ headers (with :data:`INSTALL_HELP`, the fix for each
@@ -136,25 +137,12 @@ def opencv_flags() -> tuple[list[str], list[str]]:
 
 # --------------------------------------------------------------------------- locking
 
-@contextlib.contextmanager
 def file_lock(path: Path, timeout: float = 600.0):
-    """An exclusive lock between processes, held for the ``with`` block (POSIX; Windows: use WSL)."""
-    import fcntl
+    """An exclusive lock between processes for a ``with`` block (the ``filelock`` package, so on
+    every OS); raises ``filelock.Timeout``, a :class:`TimeoutError`, after ``timeout`` seconds."""
+    from filelock import FileLock
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"could not lock {path} within {timeout:.0f} s (is another build stuck?)")
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return FileLock(path, timeout=timeout)
 
 
 # --------------------------------------------------------------------------- building
@@ -214,8 +202,8 @@ def compile_extension(name: str, source: bytes, suffix: str, *, key_parts=(), pr
     """Compile one source into extension module ``name`` in a hashed folder, and import it.
 
     ``source`` is the file's text (bytes) and ``suffix`` its extension (".cpp", ".pyx", ...);
-    ``prepare(path) -> path`` turns the written source into the file the compiler gets (Cython's
-    translation to C).  Returns the imported module; raises :class:`BuildError`.
+    ``prepare(path, log) -> path`` turns the written source into the file the compiler gets
+    (Cython's translation to C), writing its messages to the text stream ``log``.  Returns the imported module; raises :class:`BuildError`.
     """
     import numpy as np
     from setuptools import Distribution, Extension
@@ -241,11 +229,11 @@ def compile_extension(name: str, source: bytes, suffix: str, *, key_parts=(), pr
         tmp_dir.mkdir(parents=True)
         src = tmp_dir / f"{name}{suffix}"
         src.write_bytes(source)
-        chatter = io.StringIO()   # setuptools' and Cython's own messages
+        chatter = io.StringIO()   # setuptools' own messages
         cmd = None
         try:
             with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
-                compiled = prepare(src) if prepare else src
+                compiled = prepare(src, chatter) if prepare else src
                 ext = Extension(name, sources=[str(compiled)], include_dirs=list(include_dirs),
                                 extra_compile_args=list(compile_args), extra_link_args=list(link_args),
                                 language=language)
@@ -285,25 +273,25 @@ def compile_extension(name: str, source: bytes, suffix: str, *, key_parts=(), pr
         return _import_from(name, target)
 
 
-def _cythonize(pyx: Path) -> Path:
-    """Translate a ``.pyx`` to C with Cython; Cython's own messages become the error."""
+def _cythonize(pyx: Path, log: io.StringIO) -> Path:
+    """Translate a ``.pyx`` to C with Cython; Cython's messages, captured in ``log``, become the error."""
     from Cython.Build import cythonize
+    start = log.tell()
     try:
-        cythonize([str(pyx)], language_level=3, quiet=True, force=True)
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            cythonize([str(pyx)], language_level=3, quiet=True, force=True)
     except Exception as err:
-        text = sys.stderr.getvalue() if hasattr(sys.stderr, "getvalue") else ""
-        raise BuildError(f"Cython could not translate {pyx.name}:\n{text.strip() or err}", text) from None
+        text = log.getvalue()[start:].strip()
+        raise BuildError(f"Cython could not translate {pyx.name}:\n{text or err}", text) from None
     return pyx.with_suffix(".c")
 
 
 def build_cython(source: bytes | str, name: str, force: bool = False, verbose: bool = False):
-    """Compile Cython code ``source`` into module ``<name>_<hash>`` and import it."""
+    """Compile Cython code ``source`` into extension module ``name`` and import it."""
     import Cython
     source = source.encode() if isinstance(source, str) else source
-    digest = _fingerprint([source, Cython.__version__, *C_FLAGS])
-    return compile_extension(f"{name}_{digest}", source, ".pyx", prepare=_cythonize,
-                             key_parts=[Cython.__version__], compile_args=C_FLAGS, language="c",
-                             force=force, verbose=verbose)
+    return compile_extension(name, source, ".pyx", prepare=_cythonize, key_parts=[Cython.__version__],
+                             compile_args=C_FLAGS, language="c", force=force, verbose=verbose)
 
 
 def build_cpp(name: str, source_path, include_dirs=(), force: bool = False, verbose: bool = False):

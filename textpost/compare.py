@@ -103,29 +103,56 @@ def compare_boxes(got, expected, tol: float = 0.0, match_radius: float = 8.0) ->
     return Comparison(len(a), len(b), max_dist, same_order, worst, unmatched, tol)
 
 
+def _quads(q) -> np.ndarray:
+    return np.asarray(q, np.float32).reshape(-1, 4, 2)
+
+
+def iou_and_cover(a, b) -> tuple[float, float]:
+    """IoU of two convex quads, and the share of ``b``'s area inside ``a``."""
+    import cv2
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    inter, _ = cv2.intersectConvexConvex(a, b)
+    area_a, area_b = abs(cv2.contourArea(a)), abs(cv2.contourArea(b))
+    union = area_a + area_b - inter
+    return (inter / union if union > 0 else 0.0), (inter / area_b if area_b > 0 else 0.0)
+
+
+def near_boxes(centres: np.ndarray, word: np.ndarray) -> np.ndarray:
+    """Which boxes (by their ``centres``) lie close enough to ``word`` to overlap it."""
+    return np.abs(centres - word.mean(axis=0)).max(axis=1) < np.ptp(word, axis=0).max()
+
+
+def match_word_boxes(boxes, words, iou: float = 0.5) -> tuple[dict, dict]:
+    """Ground-truth word quads matched one to one to boxes: each word in order takes the unused
+    box of highest IoU, when that IoU is >= ``iou``.
+
+    Returns ``(matched, best_iou)``: {word index: box index}, and {word index: best IoU} for
+    the words left unmatched.
+    """
+    boxes, words = _quads(boxes), _quads(words)
+    centres = boxes.mean(axis=1)
+    used = np.zeros(len(boxes), bool)
+    matched, best_iou = {}, {}
+    for i, w in enumerate(words):
+        best, best_j = 0.0, -1
+        for j in np.flatnonzero(~used & near_boxes(centres, w)):
+            v = iou_and_cover(w, boxes[j])[0]
+            if v > best:
+                best, best_j = v, int(j)
+        if best >= iou:
+            used[best_j] = True
+            matched[i] = best_j
+        else:
+            best_iou[i] = float(best)
+    return matched, best_iou
+
+
 def match_words(boxes, words, iou: float = 0.5):
-    """How many ground-truth word quads are recovered: each matched to at most one box with IoU >= ``iou``.
+    """How many ground-truth word quads are recovered: each matched to at most one box with IoU >= ``iou``
+    (:func:`match_word_boxes`).
 
     Returns ``(recovered, n_words, n_boxes)``.  Used to show that the postprocess finds the words;
     it is not a correctness check between levels (that is :func:`compare_boxes`).
     """
-    import cv2
-    boxes = np.asarray(boxes, np.float32).reshape(-1, 4, 2)
-    words = np.asarray(words, np.float32).reshape(-1, 4, 2)
-    used = np.zeros(len(boxes), bool)
-    cb = boxes.mean(axis=1)
-    found = 0
-    for w in words:
-        cw = w.mean(axis=0)
-        aw = abs(cv2.contourArea(w))
-        best, best_j = 0.0, -1
-        for j in np.flatnonzero(~used & (np.abs(cb - cw).max(axis=1) < np.ptp(w, axis=0).max())):
-            inter, _ = cv2.intersectConvexConvex(w, boxes[j])
-            union = aw + abs(cv2.contourArea(boxes[j])) - inter
-            v = inter / union if union > 0 else 0.0
-            if v > best:
-                best, best_j = v, j
-        if best >= iou:
-            used[best_j] = True
-            found += 1
-    return found, len(words), len(boxes)
+    matched, _ = match_word_boxes(boxes, words, iou)
+    return len(matched), len(_quads(words)), len(_quads(boxes))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .timing import format_seconds
+
 
 def _plt():
     import matplotlib
@@ -17,6 +19,7 @@ def plot_scaling(record: dict, ax=None, title: str | None = None):
         fig, ax = plt.subplots(figsize=(7, 4.5))
     else:
         fig = ax.figure
+    from .levels import INFO
     levels = list(dict.fromkeys(r["level"] for r in record["results"]))
     for name in levels:
         rows = [r for r in record["results"] if r["level"] == name]
@@ -24,9 +27,10 @@ def plot_scaling(record: dict, ax=None, title: str | None = None):
         med = [r["median_s"] for r in rows]
         lo = [r["median_s"] - r["min_s"] for r in rows]
         hi = [r["max_s"] - r["median_s"] for r in rows]
-        ax.errorbar(n, med, yerr=[lo, hi], marker="o", capsize=3, label=name)
+        color, marker = INFO[name].style if name in INFO else (None, "o")     # the registry's plot style
+        ax.errorbar(n, med, yerr=[lo, hi], color=color, marker=marker, capsize=3, label=name)
     fl = record["floor"]
-    ax.plot([f["n_words"] for f in fl], [f["median_s"] for f in fl], "k--", label="floor (threshold + labeling)")
+    ax.plot([f["n_words"] for f in fl], [f["median_s"] for f in fl], "k--", label="floor: labeling alone")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("words on the page")
@@ -101,23 +105,13 @@ def show_page_and_maps(image, textmap, linkmap, scale: float = 2.0, crop=None, c
     return fig
 
 
-def _iou_and_cover(a, b):
-    """IoU of two convex quads, and the share of ``b``'s area inside ``a``."""
-    import cv2
-    a = np.asarray(a, np.float32)
-    b = np.asarray(b, np.float32)
-    inter, _ = cv2.intersectConvexConvex(a, b)
-    area_a, area_b = abs(cv2.contourArea(a)), abs(cv2.contourArea(b))
-    union = area_a + area_b - inter
-    return (inter / union if union > 0 else 0.0), (inter / area_b if area_b > 0 else 0.0)
-
-
 def word_box_cases(boxes, words, textmap=None, linkmap=None, iou: float = 0.5, text_threshold: float = 0.7,
                    link_threshold: float = 0.4, low_text: float = 0.4) -> dict:
     """Why the number of boxes differs from the number of words, word by word.
 
-    Matches words to boxes exactly as :func:`textpost.compare.match_words` does (each word in
-    order takes the unused box of highest IoU, if >= ``iou``), then returns a dict:
+    Matches words to boxes with :func:`textpost.compare.match_word_boxes`, as ``match_words``
+    counts them (each word in order takes the unused box of highest IoU, if >= ``iou``), then
+    returns a dict:
 
     - ``matched``: {word index: box index};
     - ``missed``: word indices without a box at IoU >= ``iou``;
@@ -131,28 +125,19 @@ def word_box_cases(boxes, words, textmap=None, linkmap=None, iou: float = 0.5, t
       size filter), a peak under ``text_threshold`` (the confidence filter), or a box too far off.
     """
     import cv2
+
+    from .compare import iou_and_cover, match_word_boxes, near_boxes
     boxes = np.asarray(boxes, np.float32).reshape(-1, 4, 2)
     words = np.asarray(words, np.float32).reshape(-1, 4, 2)
+    matched, best_iou = match_word_boxes(boxes, words, iou)
     centres = boxes.mean(axis=1)
-    used = np.zeros(len(boxes), bool)
-    matched, best_iou, inside, holds = {}, {}, {}, {}
+    inside, holds = {}, {}
     for i, w in enumerate(words):
-        near = np.flatnonzero(np.abs(centres - w.mean(axis=0)).max(axis=1) < np.ptp(w, axis=0).max())
-        best, best_j = 0.0, -1
-        for j in near:
-            v, cover_box = _iou_and_cover(w, boxes[j])
-            _, cover_word = _iou_and_cover(boxes[j], w)
-            if cover_box > 0.5:
+        for j in np.flatnonzero(near_boxes(centres, w)):
+            if iou_and_cover(w, boxes[j])[1] > 0.5:
                 inside.setdefault(i, []).append(int(j))
-            if cover_word > 0.5:
+            if iou_and_cover(boxes[j], w)[1] > 0.5:
                 holds.setdefault(int(j), []).append(i)
-            if not used[j] and v > best:
-                best, best_j = v, int(j)
-        if best >= iou:
-            used[best_j] = True
-            matched[i] = best_j
-        else:
-            best_iou[i] = float(best)
     missed = [i for i in range(len(words)) if i not in matched]
     split = {i: js for i, js in inside.items() if len(js) >= 2}
     reason = {}
@@ -184,7 +169,7 @@ def word_box_cases(boxes, words, textmap=None, linkmap=None, iou: float = 0.5, t
             reason[i] = f"best IoU {best_iou[i]:.2f} (< {iou:g})"
     return {"matched": matched, "missed": missed, "split": split,
             "merged": {j: ws for j, ws in holds.items() if len(ws) >= 2},
-            "extra": [j for j in range(len(boxes)) if not used[j]],
+            "extra": sorted(set(range(len(boxes))) - set(matched.values())),
             "best_iou": best_iou, "reason": reason}
 
 
@@ -285,14 +270,6 @@ def _plain_log_ticks(axis, values, fmt):
     axis.set_minor_formatter(NullFormatter())
 
 
-def _seconds_label(v: float) -> str:
-    if v >= 1:
-        return f"{v:.4g} s"
-    if v >= 1e-3:
-        return f"{v * 1e3:.4g} ms"
-    return f"{v * 1e6:.4g} µs"
-
-
 def plot_reference_sweep(record: dict, points=(), ax=None, title: str | None = None):
     """Log-log: the reference's time against the words on a page, with the floor (labeling alone)
     and the thresholding beside it; error bars = min-max over the repeats.
@@ -337,7 +314,7 @@ def plot_reference_sweep(record: dict, points=(), ax=None, title: str | None = N
     ticks = [v for i, v in enumerate(ticks) if i == len(ticks) - 1 or ticks[i + 1] / v > 1.4]
     _plain_log_ticks(ax.xaxis, ticks, lambda v: f"{v:g}")
     _plain_log_ticks(ax.yaxis, [m * 10.0 ** e for e in range(-6, 3) for m in (1, 3)
-                                if min(ys) / 3 <= m * 10.0 ** e <= max(ys) * 3], _seconds_label)
+                                if min(ys) / 3 <= m * 10.0 ** e <= max(ys) * 3], format_seconds)
     ax.set_xlabel("words on the page")
     ax.set_ylabel("time per call (median; bars: min-max)")
     s = record.get("settings", {})

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make lab`: set up (tools/setup.sh), then JupyterLab on the repository root, notebook 00 first.
 #
-#   bash tools/lab.sh                 # what `make lab` runs
+#   bash tools/lab.sh                 # what `make lab` runs: port 8888, or the next free one
 #   PORT=8899 bash tools/lab.sh       # `make lab PORT=8899`: exactly this port (fails if it is taken)
 #   NO_BROWSER=1 bash tools/lab.sh    # never try to open a browser, just print the URL
 #   bash tools/lab.sh --ServerApp.x=y # any further arguments go to JupyterLab
@@ -37,9 +37,31 @@ args=(
     --LabApp.app_settings_dir="$ROOT/tools/lab-settings"           # defaults: no prompt for Jupyter news or updates
 )
 
-if [ -n "${PORT:-}" ]; then
-    args+=(--ServerApp.port="$PORT" --ServerApp.port_retries=0)
+# The port: $PORT exactly, else the first free one from 8888 on (as Jupyter itself would move on),
+# chosen here so that the lines below name the port the server really uses.
+port=${PORT:-}
+if [ -z "$port" ]; then
+    port=$("$PY" -c '
+import socket
+for port in range(8888, 8939):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("localhost", port))
+        except OSError:
+            continue
+        print(port)
+        break
+')
+    if [ -z "$port" ]; then
+        say "ports 8888 to 8938 are all taken: choose one with make lab PORT=..."
+        exit 1
+    fi
+    if [ "$port" != 8888 ]; then
+        say "port 8888 is taken: using $port"
+    fi
 fi
+args+=(--ServerApp.port="$port" --ServerApp.port_retries=0)
 
 if [ "$(id -u)" = 0 ]; then
     args+=(--allow-root)
@@ -55,8 +77,8 @@ fi
 if [ "$no_browser" = 1 ]; then
     args+=(--no-browser)
     say "no browser here: open the URL that JupyterLab prints below (the line with ?token=),"
-    say "starting with http://localhost:${PORT:-8888}/lab (press Ctrl+C twice to stop the server)"
-    say "from another machine: ssh -L ${PORT:-8888}:localhost:${PORT:-8888} <this machine>, then open it there"
+    say "starting with http://localhost:$port/lab (press Ctrl+C twice to stop the server)"
+    say "from another machine: ssh -L $port:localhost:$port <this machine>, then open it there"
 fi
 
 exec "$PY" -m jupyterlab "${args[@]}" "$@"

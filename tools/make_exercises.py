@@ -11,21 +11,21 @@ Usage::
 What generation does to each ``solutions/NN_topic.ipynb``:
 
 * every region between a line ``### BEGIN SOLUTION`` and a line
-  ``### END SOLUTION`` is replaced by a stub (in C++ cells the markers may
-  be written ``// ### BEGIN SOLUTION`` / ``// ### END SOLUTION``):
+  ``### END SOLUTION`` in a code cell is replaced by a stub (in C++ cells the
+  markers may be written ``// ### BEGIN SOLUTION`` / ``// ### END SOLUTION``):
 
   - Python code and ``%%cython`` cells: a hint comment and
     ``raise NotImplementedError(...)`` at the region's indentation;
   - ``%%writefile name.cpp`` cells (C++): ``throw std::runtime_error("not
     implemented yet: ...");`` between ``// BEGIN YOUR CODE`` and
-    ``// END YOUR CODE`` (the file must include ``<stdexcept>``);
-  - markdown cells: ``_Your answer here._``.
+    ``// END YOUR CODE`` (the file must include ``<stdexcept>``).
 
   Text after the BEGIN marker becomes the hint shown in the stub, e.g.
   ``### BEGIN SOLUTION crop the label image to the component's box``.
-* cells tagged ``solution-only`` are left out;
-* outputs, execution counts and execution timing metadata are cleared; all
-  other metadata is kept (the kernel stays ``python3``).
+  A region anywhere else (a markdown cell, another cell magic) is an error.
+* outputs and execution counts are cleared (nbconvert's ``ClearOutputPreprocessor``),
+  and all metadata but the cells' tags and the notebook's kernel and language
+  (nbconvert's ``ClearMetadataPreprocessor``).
 
 Generation never overwrites an exercise a learner has edited without asking.
 ``exercises/.generated.json`` records the sha256 of what was last written for
@@ -37,7 +37,6 @@ writes anything.
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
 import json
 import re
@@ -47,14 +46,14 @@ from pathlib import Path
 
 try:
     import nbformat
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, ClearOutputPreprocessor
 
-    from textpost.config import ROOT, RUN_METADATA, repo_relative
+    from textpost.config import ROOT, repo_relative
 except ImportError as err:   # a Python without the workshop's packages (e.g. the system's python3)
     sys.exit(f"tools/make_exercises.py needs the workshop's Python ({err}): run `make exercises`, "
              f"or .venv/bin/python tools/make_exercises.py --check")
 
 MANIFEST = ".generated.json"
-SOLUTION_ONLY_TAG = "solution-only"
 
 #: a marker line: optional indentation, optional ``//`` (C++), ``### BEGIN SOLUTION`` / ``### END SOLUTION``,
 #: then optionally a hint (only meaningful after BEGIN)
@@ -63,7 +62,6 @@ _MARKER = re.compile(r"^(?P<indent>[ \t]*)(?://[ \t]*)?###[ \t]*(?P<kind>BEGIN|E
 PY_HINT = "replace the line below with your solution"
 PY_MESSAGE = "exercise: write your solution here"
 CPP_MESSAGE = "not implemented yet: write your solution between BEGIN YOUR CODE and END YOUR CODE"
-MARKDOWN_STUB = "_Your answer here._"
 
 
 class GenerationError(Exception):
@@ -73,17 +71,17 @@ class GenerationError(Exception):
 # --------------------------------------------------------------------------- stubs
 
 def _cell_kind(cell) -> str:
-    """'python', 'cpp' or 'markdown': the kind of stub a region in this cell gets.
+    """'python' or 'cpp': the kind of stub a region in this cell gets.
 
     The notebooks hold Python cells, ``%%cython`` cells (Python-like stubs) and
     ``%%writefile name.cpp`` cells (C++); anything else is reported as unsupported.
     """
     if cell.cell_type != "code":
-        return cell.cell_type
+        return f"{cell.cell_type} cell"
     first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
     if first.startswith("%%writefile"):
-        return "cpp" if first.endswith((".cpp", ".hpp")) else first
-    if first.startswith("%%") and not first.startswith(("%%cython", "%%time")):
+        return "cpp" if first.endswith(".cpp") else first
+    if first.startswith("%%") and not first.startswith("%%cython"):
         return first.split()[0]
     return "python"
 
@@ -103,8 +101,6 @@ def _stub(kind: str, indent: str, hint: str) -> list[str]:
         lines += [f'{indent}throw std::runtime_error("{CPP_MESSAGE}");',
                   f"{indent}// END YOUR CODE"]
         return lines
-    if kind == "markdown":
-        return [MARKDOWN_STUB]
     raise AssertionError(kind)
 
 
@@ -124,9 +120,9 @@ def stub_source(source: str, kind: str, where: str = "cell") -> tuple[str, int]:
             if begin_line is not None:
                 raise GenerationError(f"{where}, line {lineno}: BEGIN SOLUTION inside the region "
                                       f"opened at line {begin_line}")
-            if kind not in ("python", "cpp", "markdown"):
+            if kind not in ("python", "cpp"):
                 raise GenerationError(f"{where}, line {lineno}: solution regions are not supported in "
-                                      f"{kind} cells (only Python, %%cython, %%writefile *.cpp and markdown)")
+                                      f"{kind} (only in Python, %%cython and %%writefile *.cpp cells)")
             begin_line = lineno
             out.extend(_stub(kind, m.group("indent"), _hint(m.group("rest"))))
         else:
@@ -143,52 +139,22 @@ def stub_source(source: str, kind: str, where: str = "cell") -> tuple[str, int]:
 
 def _load_raw(path: Path):
     """Read a notebook without nbformat's repairs (which would invent random cell ids)."""
-    nb = nbformat.reader.reads(path.read_text(encoding="utf-8"))
-    if nb.get("nbformat") != 4:
-        nb = nbformat.convert(nb, 4)
-    return nb
+    return nbformat.reader.reads(path.read_text(encoding="utf-8"))
 
 
 def make_exercise(solution, name: str = "notebook"):
-    """The exercise notebook (a new object) generated from a solution notebook."""
-    nb = copy.deepcopy(solution)
+    """The exercise notebook generated from a solution notebook (which is changed in place)."""
     warnings = []
-    cells = []
-    for index, cell in enumerate(nb.cells):
-        if SOLUTION_ONLY_TAG in cell.get("metadata", {}).get("tags", []):
-            continue
+    for index, cell in enumerate(solution.cells):
         kind = _cell_kind(cell)
         where = f"{name}, cell {index + 1}"
         cell.source, n = stub_source(cell.source, kind, where)
         if n and kind == "cpp" and "<stdexcept>" not in cell.source:
             warnings.append(f"{where}: the C++ stub throws std::runtime_error; add #include <stdexcept>")
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        for key in RUN_METADATA:
-            cell.metadata.pop(key, None)
-        cells.append(cell)
-    nb.cells = cells
-    nb.metadata.pop("widgets", None)       # saved widget state is output too
-    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                          "language": "python"})
-    if nb.get("nbformat_minor", 0) >= 5:
-        _fix_cell_ids(nb)
+    nb, _ = ClearOutputPreprocessor().preprocess(solution, {})
+    nb, _ = ClearMetadataPreprocessor(preserve_cell_metadata_mask={"tags"},
+                                      preserve_nb_metadata_mask={"kernelspec", "language_info"}).preprocess(nb, {})
     return nb, warnings
-
-
-def _fix_cell_ids(nb) -> None:
-    """Give cells without an id (or with a repeated one) a deterministic id."""
-    seen = set()
-    for index, cell in enumerate(nb.cells):
-        cid = cell.get("id")
-        if not cid or cid in seen:
-            digest = hashlib.sha256(f"{index}\n{cell.source}".encode()).hexdigest()
-            cid = digest[:12]
-            while cid in seen:
-                cid = hashlib.sha256(cid.encode()).hexdigest()[:12]
-            cell["id"] = cid
-        seen.add(cid)
 
 
 def render(nb) -> str:

@@ -65,7 +65,8 @@ def get_boxes_hoisted(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, 
         # 3d. grow the mask in proportion to the component's thickness
         x, y = stats[k, cv2.CC_STAT_LEFT], stats[k, cv2.CC_STAT_TOP]
         w, h = stats[k, cv2.CC_STAT_WIDTH], stats[k, cv2.CC_STAT_HEIGHT]
-        niter = int(math.sqrt(size * min(w, h) / (w * h)) * 2)
+        # int(): NumPy's int32 product overflows above a ~1290 x 1290 px component (CRAFT's code has it)
+        niter = int(math.sqrt(int(size) * int(min(w, h)) / (w * h)) * 2)
         sx, ex, sy, ey = x - niter, x + w + niter + 1, y - niter, y + h + niter + 1
         if sx < 0:
             sx = 0
@@ -136,7 +137,8 @@ def get_boxes_roi(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_
         # 3d (moved up). the region: the label's box widened by niter, clipped to the map
         x, y = stats[k, cv2.CC_STAT_LEFT], stats[k, cv2.CC_STAT_TOP]
         w, h = stats[k, cv2.CC_STAT_WIDTH], stats[k, cv2.CC_STAT_HEIGHT]
-        niter = int(math.sqrt(size * min(w, h) / (w * h)) * 2)
+        # int(): NumPy's int32 product overflows above a ~1290 x 1290 px component (CRAFT's code has it)
+        niter = int(math.sqrt(int(size) * int(min(w, h)) / (w * h)) * 2)
         sx, ex, sy, ey = x - niter, x + w + niter + 1, y - niter, y + h + niter + 1
         if sx < 0:
             sx = 0

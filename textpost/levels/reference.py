@@ -13,6 +13,11 @@ The algorithm is CRAFT's published postprocess (``getDetBoxes_core`` in
 CRAFT-pytorch, Copyright (c) 2019-present NAVER Corp., MIT License; EasyOCR,
 Apache-2.0, ships the same code).  This is a re-implementation from the
 published algorithm, not a copy of that code.
+
+One deliberate difference: ``niter`` is computed in Python integers.  CRAFT's code multiplies
+the NumPy int32 stats, ``size * min(w, h)``, which overflows for a component larger than
+about 1290 x 1290 px (a filled 1300 px square raises "math domain error", a 1700 px one gets
+a box 26-27 px too small on each side); every other level computes it without overflow.
 """
 from __future__ import annotations
 
@@ -64,7 +69,8 @@ def get_boxes(textmap, linkmap, text_threshold=0.7, link_threshold=0.4, low_text
         # 3d. grow the mask in proportion to the component's thickness
         x, y = stats[k, cv2.CC_STAT_LEFT], stats[k, cv2.CC_STAT_TOP]
         w, h = stats[k, cv2.CC_STAT_WIDTH], stats[k, cv2.CC_STAT_HEIGHT]
-        niter = int(math.sqrt(size * min(w, h) / (w * h)) * 2)
+        # int(): NumPy's int32 product overflows above a ~1290 x 1290 px component (CRAFT's code has it)
+        niter = int(math.sqrt(int(size) * int(min(w, h)) / (w * h)) * 2)
         sx, ex, sy, ey = x - niter, x + w + niter + 1, y - niter, y + h + niter + 1
         if sx < 0:
             sx = 0
