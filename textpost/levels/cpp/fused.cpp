@@ -36,7 +36,9 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
-#include "box_finish.hpp"
+#include "box_finish.hpp"      // region_of, dilated_row_extremes, finish_box (shared with the cpp level)
+#include "min_area_rect.hpp"   // RectFit: our own minimum-area rectangle
+#include "rect_batch.hpp"      // rect_boxes, for the tests
 
 #include <algorithm>
 #include <cfloat>
@@ -49,7 +51,7 @@
 
 namespace {
 
-constexpr int kNone = INT_MAX;            // "no text pixel" in a run or a row
+constexpr int kNone = kNoPixel;           // "no text pixel" in a run or a row (box_finish.hpp)
 
 struct Run {        // union pixels x0 .. x1-1 of one row
     int row, x0, x1;
@@ -73,8 +75,17 @@ struct Labeling {
     std::vector<int> label;          // run -> component label (1, 2, ...)
     std::vector<Component> comps;    // index = label; comps[0] is unused (background)
     std::vector<int> first, last;    // kept components: the mask's first/last column per row
-    std::vector<cv::Point> points;   // one component's points for minAreaRect
+    std::vector<Pt> points;          // one component's points, raster order
+    RectFit fit;                     // the rectangle's own buffers
+    std::vector<float> boxes;        // 8 floats per box, copied into the result array
 };
+
+// One per thread: concurrent calls never share it, and after the first page a call
+// allocates (and page-faults) almost nothing: the vectors keep their capacity.
+Labeling& workspace() {
+    thread_local Labeling lab;
+    return lab;
+}
 
 int find(std::vector<int>& parent, int i) {
     while (parent[i] != i) i = parent[i] = parent[parent[i]];   // path halving
@@ -230,52 +241,33 @@ void row_spans(Labeling& lab) {
     }
 }
 
-// Step 4 for one component: the points of its dilated mask that matter to
-// cv::minAreaRect (first and last pixel of each row), as in textpost_cpp.cpp.
-void component_points(const Component& cc, int rows, int cols, Labeling& lab) {
-    const int x = cc.left, y = cc.top, w = cc.right - cc.left + 1, h = cc.bottom - cc.top + 1;
-    // niter = int(sqrt(area * min(w, h) / (w * h)) * 2), 64-bit products
-    const double fill = static_cast<double>(static_cast<int64_t>(cc.area) * std::min(w, h)) /
-                        static_cast<double>(static_cast<int64_t>(w) * h);
-    const int niter = static_cast<int>(std::sqrt(fill) * 2.0);
-    const int sx = std::max(x - niter, 0), ex = std::min(x + w + niter + 1, cols);
-    const int sy = std::max(y - niter, 0), ey = std::min(y + h + niter + 1, rows);
-
-    const int *first = &lab.first[cc.span], *last = &lab.last[cc.span];   // row y + i: first[i] .. last[i]
-    // dilation by a (1 + niter) square, centred anchor: each row's extremes
-    const int ksize = 1 + niter, anchor = ksize / 2;
-    std::vector<cv::Point>& points = lab.points;
-    points.clear();
-    for (int row = sy; row < ey; ++row) {
-        const int from = std::max(row - anchor, y) - y;
-        const int to = std::min(row - anchor + ksize - 1, y + h - 1) - y;
-        int lo = kNone, hi = -1;   // (a row without mask pixels has kNone, -1)
-        for (int i = from; i <= to; ++i) {
-            lo = std::min(lo, first[i]);
-            hi = std::max(hi, last[i]);
-        }
-        if (lo == kNone) continue;   // no mask pixel under the kernel: an empty row
-        lo = std::max(lo + anchor - (ksize - 1), sx);
-        hi = std::min(hi + anchor, ex - 1);
-        points.emplace_back(lo, row);
-        if (hi != lo) points.emplace_back(hi, row);
-    }
+// Step 4 for one component: its box into `box` (8 floats).  The points of its dilated
+// mask that matter to the rectangle (first and last pixel of each row, in raster order)
+// come from the rows' spans as in textpost_cpp.cpp's points_spans (see there why this is
+// exact); the rectangle is our own (min_area_rect.hpp), bit for bit cv::minAreaRect's.
+void component_box(const Component& cc, int rows, int cols, Labeling& lab, float box[8]) {
+    const Region r = region_of(cc.left, cc.top, cc.right - cc.left + 1, cc.bottom - cc.top + 1, cc.area, rows, cols);
+    dilated_row_extremes(r, &lab.first[cc.span], &lab.last[cc.span], lab.points);
+    const int n = static_cast<int>(lab.points.size());
+    lab.fit.box(lab.points.data(), n, box);
+    int left = INT_MAX, right = -1;   // the points' upright bounding box, for the diamond fix
+    for (const Pt& p : lab.points) left = std::min(left, p.x), right = std::max(right, p.x);
+    if (n == 0) return finish_box(box, 0, 0, 0, 0, false);
+    finish_box(box, left, lab.points.front().y, right, lab.points.back().y);
 }
 
 // False (and no boxes) when a map holds a value that is not finite.
 bool find_boxes(const float* text, const float* link, int rows, int cols, float text_thr,
-                float link_thr, float low, std::vector<float>& boxes) {
-    thread_local Labeling workspace;   // one per thread: concurrent calls never share it
-    Labeling& lab = workspace;
+                float link_thr, float low, Labeling& lab) {
+    lab.boxes.clear();
     if (!label_runs(text, link, rows, cols, low, link_thr, text_thr, lab)) return false;
     row_spans(lab);
     float box[8];
     for (size_t k = 1; k < lab.comps.size(); ++k) {
         const Component& cc = lab.comps[k];
         if (cc.span < 0) continue;   // dropped by the size or confidence filter
-        component_points(cc, rows, cols, lab);
-        box_from_points(lab.points, box);   // box_finish.hpp, shared with the cpp level
-        boxes.insert(boxes.end(), box, box + 8);
+        component_box(cc, rows, cols, lab, box);
+        lab.boxes.insert(lab.boxes.end(), box, box + 8);
     }
     return true;
 }
@@ -318,13 +310,14 @@ PyObject* py_get_boxes(PyObject*, PyObject* args) {
         return nullptr;
     const int rows = static_cast<int>(PyArray_DIM(t, 0)), cols = static_cast<int>(PyArray_DIM(t, 1));
     const auto *text = static_cast<const float*>(PyArray_DATA(t)), *link = static_cast<const float*>(PyArray_DATA(l));
-    std::vector<float> boxes;
+    Labeling& lab = workspace();   // this thread's
+    const std::vector<float>& boxes = lab.boxes;
     char error[512] = "";
     bool finite = true;
     Py_BEGIN_ALLOW_THREADS   // no Python API from here ...
     try {
         finite = find_boxes(text, link, rows, cols, to_float32(text_thr), to_float32(link_thr),
-                            to_float32(low_text), boxes);
+                            to_float32(low_text), lab);
     } catch (const std::exception& e) {   // bad_alloc, cv::Exception: never let one reach Python's C code
         std::snprintf(error, sizeof error, "%s", e.what()[0] ? e.what() : "C++ exception");
     }
@@ -385,6 +378,23 @@ PyObject* py_components(PyObject*, PyObject* args) {
     return Py_BuildValue("NNN", labels, stats, best);   // N: hands our references over
 }
 
+// rect_boxes(points, starts): our own rectangle of many point sets (rect_batch.hpp), for the tests.
+PyObject* py_rect_boxes(PyObject*, PyObject* args) {
+    return rect_boxes_with(args, [](const int* xy, int n, float box[8]) {
+        workspace().fit.box(reinterpret_cast<const Pt*>(xy), n, box);
+    });
+}
+
+// workspace_bytes(): what this thread's workspace holds (capacities), to see it stop growing.
+PyObject* py_workspace_bytes(PyObject*, PyObject*) {
+    const Labeling& lab = workspace();
+    const size_t bytes = lab.code.capacity() + 8 * lab.bits.capacity() + 4 * lab.parent.capacity() +
+                         sizeof(Run) * lab.runs.capacity() + 4 * lab.label.capacity() +
+                         sizeof(Component) * lab.comps.capacity() + 4 * (lab.first.capacity() + lab.last.capacity()) +
+                         sizeof(Pt) * lab.points.capacity() + lab.fit.bytes() + 4 * lab.boxes.capacity();
+    return PyLong_FromSize_t(bytes);
+}
+
 PyMethodDef kMethods[] = {
     {"get_boxes", py_get_boxes, METH_VARARGS,
      "get_boxes(textmap, linkmap, text_threshold, link_threshold, low_text)\n--\n\n"
@@ -392,6 +402,10 @@ PyMethodDef kMethods[] = {
     {"components", py_components, METH_VARARGS,
      "components(textmap, linkmap, link_threshold, low_text)\n--\n\n"
      "(labels, stats[1:], best score per label), laid out like cv2.connectedComponentsWithStats."},
+    {"rect_boxes", py_rect_boxes, METH_VARARGS, "rect_boxes(points, starts)\n--\n\n"
+     "Our own minAreaRect + boxPoints of each set points[starts[k]:starts[k+1]] (for tests)."},
+    {"workspace_bytes", py_workspace_bytes, METH_NOARGS, "workspace_bytes()\n--\n\n"
+     "Bytes held by the calling thread's reused buffers."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef kModule = {PyModuleDef_HEAD_INIT, "_textpost_fused",
