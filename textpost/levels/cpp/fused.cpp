@@ -48,6 +48,9 @@
 #include <cstring>
 #include <limits>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace {
 
@@ -68,8 +71,7 @@ struct Component {  // what cv::connectedComponentsWithStats gives, plus "reache
 // Everything one call needs.  find_boxes keeps one per thread and reuses it:
 // after the first page, a call allocates (and page-faults) almost nothing.
 struct Labeling {
-    std::vector<uint8_t> code;       // one thresholded row (bit 0 text, 1 link, 2 >= text_threshold)
-    std::vector<uint64_t> bits;      // the same row as three bit sets (see label_runs)
+    std::vector<uint64_t> bits;      // one thresholded row as bit sets (see label_runs)
     std::vector<int> parent;         // union-find over runs
     std::vector<Run> runs;
     std::vector<int> label;          // run -> component label (1, 2, ...)
@@ -98,35 +100,48 @@ void unite(std::vector<int>& parent, int a, int b) {
     else if (b < a) parent[a] = b;   // the root is the component's first run
 }
 
-uint64_t load8(const uint8_t* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);   // little-endian: byte k of the word is pixel k
-    return v;
-}
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the bit packing below assumes little-endian");
-
-// Bit b of 8 code bytes -> 8 bits (pixel k -> bit k): one multiply gathers the bytes' low bits.
-uint64_t pack8(uint64_t eight, int b) {
-    return ((eight >> b) & 0x0101010101010101ull) * 0x0102040810204080ull >> 56;
-}
-
-// Step 1 for one row: threshold both maps into one code byte per pixel.  No branches,
-// so the compiler vectorises it.  The same read tells whether the row holds a value
-// that is not finite (NaN or inf: |v| <= FLT_MAX is false); the caller reports it.
-// On x86-64 with glibc it is compiled twice, for AVX2 and for any x86-64 CPU, and the
-// loader picks the one this CPU runs (target_clones, GCC and Clang >= 14): 8 pixels per
-// instruction instead of 4.  Elsewhere (macOS, ARM, musl) it is compiled once, as it stands.
-#if defined(__x86_64__) && defined(__GLIBC__) && (defined(__clang__) ? __clang_major__ >= 14 : defined(__GNUC__))
-__attribute__((target_clones("avx2", "default")))
-#endif
-bool threshold_row(const float* t, const float* l, int cols, float low, float link_thr,
-                   float text_thr, uint8_t* s) {
-    uint8_t bad = 0;
-    for (int c = 0; c < cols; ++c) {
-        s[c] = static_cast<uint8_t>((t[c] > low) | (l[c] > link_thr) << 1 | (t[c] >= text_thr) << 2);
-        bad |= !(std::fabs(t[c]) <= FLT_MAX) | !(std::fabs(l[c]) <= FLT_MAX);
+// Step 1 for one row: threshold both maps straight into three bit sets, 64 pixels per
+// word (pixel k of the word is bit k): text (textmap > low_text), link (linkmap >
+// link_threshold) and strong (textmap >= text_threshold).  The same read tells whether
+// the row holds a value that is not finite (NaN or inf: its bits without the sign are
+// above FLT_MAX's, 0x7f7fffff); the caller reports it.  On x86-64, SSE2 (every x86-64 CPU
+// has it) compares 4 pixels at once and movemask turns the 4 answers into 4 bits;
+// elsewhere, and for the row's last partial word, a plain loop does the same.
+bool threshold_bits(const float* t, const float* l, int cols, float low, float link_thr, float text_thr,
+                    uint64_t* text_bits, uint64_t* link_bits, uint64_t* strong_bits) {
+    bool bad = false;
+    int c = 0;
+#if defined(__SSE2__)
+    const __m128 vlow = _mm_set1_ps(low), vlink = _mm_set1_ps(link_thr), vtext = _mm_set1_ps(text_thr);
+    const __m128i abs_mask = _mm_set1_epi32(0x7fffffff), flt_max = _mm_set1_epi32(0x7f7fffff);
+    __m128i nonfinite = _mm_setzero_si128();
+    for (; c + 64 <= cols; c += 64) {
+        uint64_t tb = 0, lb = 0, gb = 0;
+        for (int k = 0; k < 64; k += 4) {
+            const __m128 a = _mm_loadu_ps(t + c + k), b = _mm_loadu_ps(l + c + k);
+            tb |= static_cast<uint64_t>(_mm_movemask_ps(_mm_cmpgt_ps(a, vlow))) << k;
+            lb |= static_cast<uint64_t>(_mm_movemask_ps(_mm_cmpgt_ps(b, vlink))) << k;
+            gb |= static_cast<uint64_t>(_mm_movemask_ps(_mm_cmpge_ps(a, vtext))) << k;
+            const __m128i ua = _mm_and_si128(_mm_castps_si128(a), abs_mask);
+            const __m128i ub = _mm_and_si128(_mm_castps_si128(b), abs_mask);
+            nonfinite = _mm_or_si128(nonfinite, _mm_or_si128(_mm_cmpgt_epi32(ua, flt_max), _mm_cmpgt_epi32(ub, flt_max)));
+        }
+        text_bits[c >> 6] = tb, link_bits[c >> 6] = lb, strong_bits[c >> 6] = gb;
     }
-    return bad != 0;
+    bad = _mm_movemask_epi8(nonfinite) != 0;
+#endif
+    for (; c < cols; c += 64) {
+        uint64_t tb = 0, lb = 0, gb = 0;
+        for (int k = 0; k < 64 && c + k < cols; ++k) {
+            const float a = t[c + k], b = l[c + k];
+            tb |= static_cast<uint64_t>(a > low) << k;
+            lb |= static_cast<uint64_t>(b > link_thr) << k;
+            gb |= static_cast<uint64_t>(a >= text_thr) << k;
+            bad |= !(std::fabs(a) <= FLT_MAX) | !(std::fabs(b) <= FLT_MAX);
+        }
+        text_bits[c >> 6] = tb, link_bits[c >> 6] = lb, strong_bits[c >> 6] = gb;
+    }
+    return bad;
 }
 
 // Bit sets of one row, 64 pixels per word, and a zero word after the last.
@@ -158,26 +173,17 @@ int prev_one(const uint64_t* bits, int pos) {   // last 1 at or before pos (ther
 bool label_runs(const float* text, const float* link, int rows, int cols, float low,
                 float link_thr, float text_thr, Labeling& lab) {
     const int words = (cols + 63) / 64;
-    lab.code.assign(words * 64, 0);             // bytes beyond cols stay 0
-    lab.bits.assign(3 * (words + 1), 0);        // union, text, strong: words + a zero word each
+    lab.bits.assign(4 * (words + 1), 0);        // union, text, strong, link: words + a zero word each
     uint64_t *all = lab.bits.data(), *mask = all + words + 1, *strong = mask + words + 1;
+    uint64_t* link_bits = strong + words + 1;
     std::vector<int>& parent = lab.parent;
     parent.clear(), lab.runs.clear();
     bool bad = false;
     int prev_begin = 0, prev_end = 0;         // the previous row's runs
     for (int r = 0; r < rows; ++r) {
         const size_t at = static_cast<size_t>(r) * cols;
-        uint8_t* s = lab.code.data();
-        bad |= threshold_row(text + at, link + at, cols, low, link_thr, text_thr, s);
-        for (int w = 0; w < words; ++w) {      // the code bytes as three bit sets
-            uint64_t t = 0, l = 0, g = 0;
-            for (int k = 0; k < 8; ++k) {
-                const uint64_t eight = load8(s + 64 * w + 8 * k);
-                if (eight == 0) continue;     // background (most of a page)
-                t |= pack8(eight, 0) << 8 * k, l |= pack8(eight, 1) << 8 * k, g |= pack8(eight, 2) << 8 * k;
-            }
-            all[w] = t | l, mask[w] = t, strong[w] = g;
-        }
+        bad |= threshold_bits(text + at, link + at, cols, low, link_thr, text_thr, mask, link_bits, strong);
+        for (int w = 0; w < words; ++w) all[w] = mask[w] | link_bits[w];
         // the runs: stretches of 1s in the union; their first/last text pixel; a strong pixel in them?
         const int begin = static_cast<int>(lab.runs.size());
         for (int c = next_one(all, words, 0), e; c < cols; c = next_one(all, words, e)) {
@@ -388,7 +394,7 @@ PyObject* py_rect_boxes(PyObject*, PyObject* args) {
 // workspace_bytes(): what this thread's workspace holds (capacities), to see it stop growing.
 PyObject* py_workspace_bytes(PyObject*, PyObject*) {
     const Labeling& lab = workspace();
-    const size_t bytes = lab.code.capacity() + 8 * lab.bits.capacity() + 4 * lab.parent.capacity() +
+    const size_t bytes = 8 * lab.bits.capacity() + 4 * lab.parent.capacity() +
                          sizeof(Run) * lab.runs.capacity() + 4 * lab.label.capacity() +
                          sizeof(Component) * lab.comps.capacity() + 4 * (lab.first.capacity() + lab.last.capacity()) +
                          sizeof(Pt) * lab.points.capacity() + lab.fit.bytes() + 4 * lab.boxes.capacity();
