@@ -62,7 +62,8 @@ inline Region region_of(int x, int y, int w, int h, int area, int rows, int cols
 template <class Points>
 void dilated_row_extremes(const Region& r, const int* first, const int* last, Points& points) {
     const int ksize = 1 + r.niter, anchor = ksize / 2;
-    points.clear();
+    points.resize(2 * static_cast<size_t>(r.ey - r.sy));   // at most 2 a row (no allocation once big enough)
+    size_t n = 0;
     for (int row = r.sy; row < r.ey; ++row) {
         // mask rows under the kernel: row - anchor .. row - anchor + ksize - 1, inside the box
         const int from = std::max(row - anchor, r.y) - r.y;
@@ -76,9 +77,10 @@ void dilated_row_extremes(const Region& r, const int* first, const int* last, Po
         if (hi < 0) continue;   // nothing under the kernel: an empty row
         lo = std::max(lo + anchor - (ksize - 1), r.sx);
         hi = std::min(hi + anchor, r.ex - 1);
-        points.push_back({lo, row});
-        if (hi != lo) points.push_back({hi, row});
+        points[n].x = lo, points[n++].y = row;
+        if (hi != lo) points[n].x = hi, points[n++].y = row;
     }
+    points.resize(n);
 }
 
 // 3f + 3g on the 4 corners in `box`; left .. bottom: the points' upright bounding box
