@@ -2,10 +2,10 @@
 //
 // The last rung of the ladder.  The cpp level calls cv::connectedComponentsWithStats
 // (a pass to label, a pass for the statistics, a label image written and read
-// again) and then reads every component's box once more.  Here everything
-// before cv::minAreaRect happens in ONE pass over the two maps:
+// again) and then reads every component's box once more.  Here everything up to
+// the rectangles happens in ONE pass over the two maps, and OpenCV is not called:
 //
-//   1. per row, threshold both maps into a small buffer and cut it into RUNS:
+//   1. per row, threshold both maps into bit sets (row_bits.hpp) and cut them into RUNS:
 //      maximal stretches of union pixels (text or link).  Each run records what
 //      the later steps need: its columns, whether some pixel reaches
 //      text_threshold, and its first/last text pixel (the mask is "union minus
@@ -15,8 +15,10 @@
 //   3. a short pass over the runs (not the pixels) gives every component its
 //      label, area, bounding box and "reaches text_threshold", and its runs row by row;
 //   4. per kept component, the dilated mask's first/last column per row from
-//      those row spans, then cv::minAreaRect: the same points, in the same
-//      order, as textpost_cpp.cpp's points_spans (see there why this is exact).
+//      those row spans: the same points, in the same order, as textpost_cpp.cpp's
+//      points_spans (see there why this is exact); then our own minimum-area
+//      rectangle (min_area_rect.hpp), bit for bit cv::minAreaRect's, and the
+//      diamond fix and corner order (box_finish.hpp).
 //
 // Label order.  OpenCV numbers components in raster order of their first
 // pixel.  Runs are created in raster order and numbered 0, 1, 2, ...; the
@@ -39,6 +41,7 @@
 #include "box_finish.hpp"      // region_of, dilated_row_extremes, finish_box (shared with the cpp level)
 #include "min_area_rect.hpp"   // RectFit: our own minimum-area rectangle
 #include "rect_batch.hpp"      // rect_boxes, for the tests
+#include "row_bits.hpp"        // threshold_bits, next_one, next_zero, prev_one: one row as bit sets
 
 #include <algorithm>
 #include <cfloat>
@@ -48,9 +51,6 @@
 #include <cstring>
 #include <limits>
 #include <vector>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace {
 
@@ -98,74 +98,6 @@ void unite(std::vector<int>& parent, int a, int b) {
     a = find(parent, a), b = find(parent, b);
     if (a < b) parent[b] = a;        // the smaller run number stays the root:
     else if (b < a) parent[a] = b;   // the root is the component's first run
-}
-
-// Step 1 for one row: threshold both maps straight into three bit sets, 64 pixels per
-// word (pixel k of the word is bit k): text (textmap > low_text), link (linkmap >
-// link_threshold) and strong (textmap >= text_threshold).  The same read tells whether
-// the row holds a value that is not finite (NaN or inf: its bits without the sign are
-// above FLT_MAX's, 0x7f7fffff); the caller reports it.  On x86-64, SSE2 (every x86-64 CPU
-// has it) compares 4 pixels at once and movemask turns the 4 answers into 4 bits;
-// elsewhere, and for the row's last partial word, a plain loop does the same.
-bool threshold_bits(const float* t, const float* l, int cols, float low, float link_thr, float text_thr,
-                    uint64_t* text_bits, uint64_t* link_bits, uint64_t* strong_bits) {
-    bool bad = false;
-    int c = 0;
-#if defined(__SSE2__)
-    const __m128 vlow = _mm_set1_ps(low), vlink = _mm_set1_ps(link_thr), vtext = _mm_set1_ps(text_thr);
-    const __m128i abs_mask = _mm_set1_epi32(0x7fffffff), flt_max = _mm_set1_epi32(0x7f7fffff);
-    __m128i nonfinite = _mm_setzero_si128();
-    for (; c + 64 <= cols; c += 64) {
-        uint64_t tb = 0, lb = 0, gb = 0;
-        for (int k = 0; k < 64; k += 4) {
-            const __m128 a = _mm_loadu_ps(t + c + k), b = _mm_loadu_ps(l + c + k);
-            tb |= static_cast<uint64_t>(_mm_movemask_ps(_mm_cmpgt_ps(a, vlow))) << k;
-            lb |= static_cast<uint64_t>(_mm_movemask_ps(_mm_cmpgt_ps(b, vlink))) << k;
-            gb |= static_cast<uint64_t>(_mm_movemask_ps(_mm_cmpge_ps(a, vtext))) << k;
-            const __m128i ua = _mm_and_si128(_mm_castps_si128(a), abs_mask);
-            const __m128i ub = _mm_and_si128(_mm_castps_si128(b), abs_mask);
-            nonfinite = _mm_or_si128(nonfinite, _mm_or_si128(_mm_cmpgt_epi32(ua, flt_max), _mm_cmpgt_epi32(ub, flt_max)));
-        }
-        text_bits[c >> 6] = tb, link_bits[c >> 6] = lb, strong_bits[c >> 6] = gb;
-    }
-    bad = _mm_movemask_epi8(nonfinite) != 0;
-#endif
-    for (; c < cols; c += 64) {
-        uint64_t tb = 0, lb = 0, gb = 0;
-        for (int k = 0; k < 64 && c + k < cols; ++k) {
-            const float a = t[c + k], b = l[c + k];
-            tb |= static_cast<uint64_t>(a > low) << k;
-            lb |= static_cast<uint64_t>(b > link_thr) << k;
-            gb |= static_cast<uint64_t>(a >= text_thr) << k;
-            bad |= !(std::fabs(a) <= FLT_MAX) | !(std::fabs(b) <= FLT_MAX);
-        }
-        text_bits[c >> 6] = tb, link_bits[c >> 6] = lb, strong_bits[c >> 6] = gb;
-    }
-    return bad;
-}
-
-// Bit sets of one row, 64 pixels per word, and a zero word after the last.
-int next_one(const uint64_t* bits, int words, int pos) {   // first 1 at or after pos, else words * 64
-    int w = pos >> 6;
-    if (w >= words) return words * 64;
-    uint64_t v = bits[w] & (~0ull << (pos & 63));
-    while (v == 0)
-        if (++w == words) return words * 64; else v = bits[w];
-    return w * 64 + __builtin_ctzll(v);
-}
-
-int next_zero(const uint64_t* bits, int pos) {   // first 0 at or after pos (the zero word stops it)
-    int w = pos >> 6;
-    uint64_t v = ~bits[w] & (~0ull << (pos & 63));
-    while (v == 0) v = ~bits[++w];
-    return w * 64 + __builtin_ctzll(v);
-}
-
-int prev_one(const uint64_t* bits, int pos) {   // last 1 at or before pos (there must be one)
-    int w = pos >> 6;
-    uint64_t v = bits[w] & (~0ull >> (63 - (pos & 63)));
-    while (v == 0) v = bits[--w];
-    return w * 64 + 63 - __builtin_clzll(v);
 }
 
 // Steps 1-3: runs, union-find, labels and statistics, from one read of the maps.
