@@ -43,10 +43,11 @@ PARTS = [
     ("OpenCV connectedComponentsWithStats (labeling + statistics)", r"cv::connectedComponents"),
     ("OpenCV minAreaRect / boxPoints", r"cv::(minAreaRect|convexHull|boxPoints)|RotatedRect::points"),
     ("OpenCV dilate / findNonZero", r"cv::(dilate|morphologyEx|findNonZero)"),
-    ("ours: thresholding", r"^(binarise|threshold_row) \("),
+    ("ours: thresholding", r"^(binarise|threshold_row|threshold_bits|threshold_words_avx2) \("),
     ("ours: runs + union-find labeling", r"^label_runs \("),
-    ("ours: per-component work", r"^(row_spans|component_points|points_spans|points_direct|box_from_points"
-                                 r"|find_boxes|kernel_for) \("),
+    ("ours: minimum-area rectangle", r"^RectFit::"),
+    ("ours: per-component work", r"^(row_spans|component_points|component_box|dilated_row_extremes|region_of"
+                                 r"|points_spans|points_direct|box_from_points|finish_box|find_boxes|kernel_for) \("),
     ("ours: argument checks, result", None),   # any frame in a C++ source of the registry (below)
     ("Python: input checks (contract.py)", r"\(textpost/contract\.py:"),
 ]

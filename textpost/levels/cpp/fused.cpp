@@ -179,13 +179,18 @@ void row_spans(Labeling& lab) {
     }
 }
 
-// Step 4 for one component: its box into `box` (8 floats).  The points of its dilated
-// mask that matter to the rectangle (first and last pixel of each row, in raster order)
-// come from the rows' spans as in textpost_cpp.cpp's points_spans (see there why this is
-// exact); the rectangle is our own (min_area_rect.hpp), bit for bit cv::minAreaRect's.
-void component_box(const Component& cc, int rows, int cols, Labeling& lab, float box[8]) {
+// Step 4 for one component: the points of its dilated mask that matter to the rectangle
+// (first and last pixel of each row, in raster order) into lab.points, from the rows'
+// spans as in textpost_cpp.cpp's points_spans (see there why this is exact).
+void component_points(const Component& cc, int rows, int cols, Labeling& lab) {
     const Region r = region_of(cc.left, cc.top, cc.right - cc.left + 1, cc.bottom - cc.top + 1, cc.area, rows, cols);
     dilated_row_extremes(r, &lab.first[cc.span], &lab.last[cc.span], lab.points);
+}
+
+// ... and its box into `box` (8 floats): our own rectangle (min_area_rect.hpp), bit for
+// bit cv::minAreaRect's, then the diamond fix and the corner order (box_finish.hpp).
+void component_box(const Component& cc, int rows, int cols, Labeling& lab, float box[8]) {
+    component_points(cc, rows, cols, lab);
     const int n = static_cast<int>(lab.points.size());
     lab.fit.box(lab.points.data(), n, box);
     int left = INT_MAX, right = -1;   // the points' upright bounding box, for the diamond fix
@@ -316,6 +321,45 @@ PyObject* py_components(PyObject*, PyObject* args) {
     return Py_BuildValue("NNN", labels, stats, best);   // N: hands our references over
 }
 
+// component_points(textmap, linkmap, text_threshold, link_threshold, low_text) -> (points, starts):
+// the point sets the level hands to its rectangle, one per kept component, in label order
+// (the layout of rect_boxes' arguments).  For the tests.
+PyObject* py_component_points(PyObject*, PyObject* args) {
+    PyArrayObject *t, *l;
+    double text_thr, link_thr, low_text;
+    if (!PyArg_ParseTuple(args, "O!O!ddd:component_points", &PyArray_Type, &t, &PyArray_Type, &l,
+                          &text_thr, &link_thr, &low_text) || !check_maps(t, l))
+        return nullptr;
+    const int rows = static_cast<int>(PyArray_DIM(t, 0)), cols = static_cast<int>(PyArray_DIM(t, 1));
+    Labeling lab;
+    std::vector<Pt> points;
+    std::vector<int64_t> starts(1, 0);
+    try {
+        if (!label_runs(static_cast<const float*>(PyArray_DATA(t)), static_cast<const float*>(PyArray_DATA(l)), rows,
+                        cols, to_float32(low_text), to_float32(link_thr), to_float32(text_thr), lab))
+            return PyErr_Format(PyExc_ValueError, "a map holds NaN or inf; clean it first, e.g. np.nan_to_num");
+        row_spans(lab);
+        for (size_t k = 1; k < lab.comps.size(); ++k) {
+            if (lab.comps[k].span < 0) continue;
+            component_points(lab.comps[k], rows, cols, lab);
+            points.insert(points.end(), lab.points.begin(), lab.points.end());
+            starts.push_back(static_cast<int64_t>(points.size()));
+        }
+    } catch (const std::exception& e) {
+        return PyErr_Format(PyExc_RuntimeError, "fused labeling failed: %s", e.what());
+    }
+    npy_intp pdims[2] = {static_cast<npy_intp>(points.size()), 2}, sdim = static_cast<npy_intp>(starts.size());
+    PyObject* p = PyArray_SimpleNew(2, pdims, NPY_INT32);
+    PyObject* st = PyArray_SimpleNew(1, &sdim, NPY_INT64);
+    if (p == nullptr || st == nullptr) {
+        Py_XDECREF(p), Py_XDECREF(st);
+        return nullptr;
+    }
+    if (!points.empty()) std::memcpy(PyArray_DATA(reinterpret_cast<PyArrayObject*>(p)), points.data(), points.size() * sizeof(Pt));
+    std::memcpy(PyArray_DATA(reinterpret_cast<PyArrayObject*>(st)), starts.data(), starts.size() * sizeof(int64_t));
+    return Py_BuildValue("NN", p, st);
+}
+
 // rect_boxes(points, starts): our own rectangle of many point sets (rect_batch.hpp), for the tests.
 PyObject* py_rect_boxes(PyObject*, PyObject* args) {
     return rect_boxes_with(args, [](const int* xy, int n, float box[8]) {
@@ -340,6 +384,9 @@ PyMethodDef kMethods[] = {
     {"components", py_components, METH_VARARGS,
      "components(textmap, linkmap, link_threshold, low_text)\n--\n\n"
      "(labels, stats[1:], best score per label), laid out like cv2.connectedComponentsWithStats."},
+    {"component_points", py_component_points, METH_VARARGS,
+     "component_points(textmap, linkmap, text_threshold, link_threshold, low_text)\n--\n\n"
+     "(points, starts): each kept component's points for the rectangle (for tests)."},
     {"rect_boxes", py_rect_boxes, METH_VARARGS, "rect_boxes(points, starts)\n--\n\n"
      "Our own minAreaRect + boxPoints of each set points[starts[k]:starts[k+1]] (for tests)."},
     {"workspace_bytes", py_workspace_bytes, METH_NOARGS, "workspace_bytes()\n--\n\n"
