@@ -55,13 +55,20 @@ private:
             if (n == 1) hull[0] = pts[0];
             return n;
         }
+        // kernels.convex_hull walks all points down, then all back up.  A corner of the side
+        // walked down (the right side: x grows to the right, y down) is the last point of its
+        // row, a corner of the side walked back the first of its row, and a point that cannot
+        // be a corner changes nothing (the chain drops it again): so each walk takes only
+        // those, half the points, and the hull comes out the same, corner for corner.
         int m = 0;
-        for (int i = 0; i < n; ++i) {   // one side of the hull ...
+        for (int i = 0; i < n; ++i) {   // one side of the hull: the first point, then each row's last ...
+            if (i > 0 && i < n - 1 && pts[i + 1].y == pts[i].y) continue;
             while (m >= 2 && cross(work[m - 2], work[m - 1], pts[i]) <= 0) --m;
             work[m++] = pts[i];
         }
         const int first_side = m + 1;
-        for (int i = n - 2; i >= 0; --i) {   // ... and the other on the way back
+        for (int i = n - 2; i >= 0; --i) {   // ... and the other on the way back: each row's first
+            if (i > 0 && pts[i - 1].y == pts[i].y) continue;
             while (m >= first_side && cross(work[m - 2], work[m - 1], pts[i]) <= 0) --m;
             work[m++] = pts[i];
         }
