@@ -576,6 +576,8 @@ def test_profile_parts_are_found_from_the_innermost_frame():
     assert classify(base + ["find_boxes (fused.cpp:290)", "component_box (fused.cpp:210)",
                             "RectFit::box (min_area_rect.hpp:35)", "RectFit::cross (min_area_rect.hpp:46)"]) \
         == "ours: minimum-area rectangle"
+    assert classify(base + ["label_runs (fused.cpp:125)", "prev_one (row_bits.hpp:116)"]) \
+        == "ours: runs + union-find labeling"
     assert classify(base + ["label_runs (fused.cpp:171)", "threshold_bits (row_bits.hpp:40)",
                             "_mm_cmpgt_ps (xmmintrin.h:380)"]) == "ours: thresholding"
     assert classify(["check_inputs (textpost/contract.py:70)", "check_map (textpost/contract.py:48)",

@@ -44,7 +44,7 @@ PARTS = [
     ("OpenCV minAreaRect / boxPoints", r"cv::(minAreaRect|convexHull|boxPoints)|RotatedRect::points"),
     ("OpenCV dilate / findNonZero", r"cv::(dilate|morphologyEx|findNonZero)"),
     ("ours: thresholding", r"^(binarise|threshold_row|threshold_bits|threshold_words_avx2) \("),
-    ("ours: runs + union-find labeling", r"^label_runs \("),
+    ("ours: runs + union-find labeling", r"^(label_runs|find|unite|next_one|next_zero|prev_one) \("),
     ("ours: minimum-area rectangle", r"^RectFit::"),
     ("ours: per-component work", r"^(row_spans|component_points|component_box|dilated_row_extremes|region_of"
                                  r"|points_spans|points_direct|box_from_points|finish_box|find_boxes|kernel_for) \("),
