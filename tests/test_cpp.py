@@ -31,7 +31,7 @@ from textpost import build
 from textpost.levels.reference import get_boxes as reference
 from textpost.synth import make_page
 
-from extension_helpers import assert_identical, build_or_skip, outcome
+from extension_helpers import assert_matches, build_or_skip, outcome
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_same_boxes_as_reference(levels, n_words, size, seed, angle):
     page = make_page(n_words, size, seed=seed, max_angle=angle)
     expected = reference(page.textmap, page.linkmap)
     for name, fn in levels.items():
-        assert_identical(fn(page.textmap, page.linkmap), expected, f"{name} {n_words} words")
+        assert_matches(fn(page.textmap, page.linkmap), expected, name, f"{name} {n_words} words")
 
 
 @pytest.mark.parametrize("thresholds", [
@@ -81,7 +81,7 @@ def test_same_boxes_other_thresholds(levels, thresholds):
     page = make_page(80, 256, seed=7, max_angle=20)
     expected = reference(page.textmap, page.linkmap, **thresholds)
     for name, fn in levels.items():
-        assert_identical(fn(page.textmap, page.linkmap, **thresholds), expected, f"{name} {thresholds}")
+        assert_matches(fn(page.textmap, page.linkmap, **thresholds), expected, name, f"{name} {thresholds}")
 
 
 def _edge_maps():
@@ -120,7 +120,7 @@ def test_edge_cases(levels, name):
     for thresholds in (dict(), dict(text_threshold=0.3), dict(text_threshold=0.1, low_text=0.4)):
         expected = reference(t, l, **thresholds)
         for level, fn in levels.items():
-            assert_identical(fn(t, l, **thresholds), expected, f"{level} {name} {thresholds}")
+            assert_matches(fn(t, l, **thresholds), expected, level, f"{level} {name} {thresholds}")
 
 
 def test_threshold_rounding_like_float32(levels):
@@ -136,7 +136,7 @@ def test_threshold_rounding_like_float32(levels):
         for kw in (dict(low_text=thr), dict(link_threshold=thr), dict(text_threshold=thr, low_text=0.3)):
             expected = reference(t, l, **kw)
             for level, fn in levels.items():
-                assert_identical(fn(t, l, **kw), expected, f"{level} {kw}")
+                assert_matches(fn(t, l, **kw), expected, level, f"{level} {kw}")
 
 
 def test_layouts_and_dtypes_are_converted(levels):
@@ -159,7 +159,7 @@ def test_layouts_and_dtypes_are_converted(levels):
     variants["unaligned"] = (buf_t, buf_l)
     for name, (a, b) in variants.items():
         for level, fn in levels.items():
-            assert_identical(fn(a, b), expected, f"{level} {name}")
+            assert_matches(fn(a, b), expected, level, f"{level} {name}")
     # the inputs are not modified
     assert np.array_equal(t, page.textmap) and np.array_equal(l, page.linkmap)
 
@@ -175,7 +175,7 @@ def test_full_size_spans_equal_direct(levels, full_page):
     a = levels["cpp"](page.textmap, page.linkmap)
     b = levels["cpp_direct"](page.textmap, page.linkmap)
     assert len(a) > 500
-    assert_identical(a, b, "spans vs direct, 1280x1280")
+    assert_matches(a, b, "cpp", "spans vs direct, 1280x1280", against="cpp_direct")
 
 
 # --------------------------------------------------------------------------- bad input
@@ -254,7 +254,7 @@ def test_unusual_but_legal_thresholds(levels, kwargs):
     page = make_page(30, 128, seed=3)
     expected = reference(page.textmap, page.linkmap, **kwargs)
     for level, fn in levels.items():
-        assert_identical(fn(page.textmap, page.linkmap, **kwargs), expected, f"{level} {kwargs}")
+        assert_matches(fn(page.textmap, page.linkmap, **kwargs), expected, level, f"{level} {kwargs}")
 
 
 def test_float64_beyond_float32_raises_without_warning(levels):
@@ -478,7 +478,7 @@ def test_fuzz_never_crashes_and_agrees(levels):
             if ref[0] == "error":
                 assert got[1] is ref[1], f"case {case} {level}: {got[1:]} vs reference {ref[1:]}"
             else:
-                assert_identical(got[1], ref[1], f"case {case} {level}")
+                assert_matches(got[1], ref[1], level, f"case {case} {level}")
         if ref[0] == "ok":
             agreed += 1
         else:
@@ -496,7 +496,7 @@ def test_fuzz_big_noise_maps(levels):
         for kwargs in (dict(), dict(text_threshold=0.0, low_text=0.5, link_threshold=0.9)):
             a = levels["cpp"](t, l, **kwargs)
             b = levels["cpp_direct"](t, l, **kwargs)
-            assert_identical(a, b, f"noise {shape} {kwargs}")
+            assert_matches(a, b, "cpp", f"noise {shape} {kwargs}", against="cpp_direct")
 
 
 # --------------------------------------------------------------------------- building

@@ -22,7 +22,7 @@ from textpost.data import SAMPLES, load_sample
 from textpost.levels.reference import get_boxes as reference
 from textpost.synth import make_page
 
-from extension_helpers import assert_identical, build_or_skip, outcome
+from extension_helpers import assert_matches, build_or_skip, outcome
 
 EXPECTED = Path(__file__).parent / "expected"
 
@@ -114,7 +114,7 @@ def test_labels_order_and_stats_are_opencvs(ext, name):
 @pytest.mark.parametrize("sample", SAMPLES)
 def test_samples_match_the_stored_reference_boxes(fused, sample):
     p = load_sample(sample)
-    assert_identical(fused(p.textmap, p.linkmap), np.load(EXPECTED / f"{sample}.npy"), sample)
+    assert_matches(fused(p.textmap, p.linkmap), np.load(EXPECTED / f"{sample}.npy"), "fused", sample)
 
 
 UNSEEN = [(seed, n, size, angle)
@@ -128,7 +128,7 @@ UNSEEN = [(seed, n, size, angle)
 def test_unseen_pages(fused, seed, n, size, angle):
     p = make_page(n, size, seed=seed, max_angle=angle)
     for thresholds in [(), (0.6, 0.3, 0.35), (0.7, 5.0, 0.4), (0.9, 0.6, 0.5)]:
-        assert_identical(fused(p.textmap, p.linkmap, *thresholds), reference(p.textmap, p.linkmap, *thresholds),
+        assert_matches(fused(p.textmap, p.linkmap, *thresholds), reference(p.textmap, p.linkmap, *thresholds), "fused",
                          f"seed {seed}, thresholds {thresholds}")
 
 
@@ -139,7 +139,137 @@ def test_workshop_size_pages_match_the_cpp_level(fused, n):
     p = make_page(n, 1280, seed=0)
     got = fused(p.textmap, p.linkmap)
     assert len(got) > n * 0.9
-    assert_identical(got, get_boxes_cpp(p.textmap, p.linkmap), f"{n} words, 1280 x 1280")
+    assert_matches(got, get_boxes_cpp(p.textmap, p.linkmap), "fused", f"{n} words, 1280 x 1280", against="cpp")
+
+
+# --------------------------------------------------------------------------- the rectangle
+
+def _bits_equal(a, b):
+    return a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+def _first_difference(ours, other, points, starts, name):
+    bad = np.nonzero(~np.all(ours.view(np.uint32) == other.view(np.uint32), axis=(1, 2)))[0]
+    if not len(bad):
+        return ""
+    k = bad[0]
+    return (f"{len(bad)} of {len(ours)} sets differ from {name}; the first: points "
+            f"{points[starts[k]:starts[k + 1]].tolist()}, ours {ours[k].tolist()}, {name} {other[k].tolist()}")
+
+
+def _cv2_boxes(points, starts):
+    """cv2.boxPoints(cv2.minAreaRect(set)) of each set, in Python (the wheel's OpenCV)."""
+    out = np.zeros((len(starts) - 1, 4, 2), np.float32)
+    for k in range(len(starts) - 1):
+        if starts[k + 1] > starts[k]:   # Python's cv2 takes no empty set; the rectangle of none is all zero
+            out[k] = cv2.boxPoints(cv2.minAreaRect(points[starts[k]:starts[k + 1]]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def kernel_boxes():
+    """kernels.py's hull, calipers and box points over many sets, compiled with numba."""
+    from numba import njit
+    from textpost.levels.kernels import box_points, convex_hull, min_area_rect
+
+    @njit(cache=False)
+    def boxes(points, starts):
+        k_sets = len(starts) - 1
+        out = np.zeros((k_sets, 4, 2), np.float32)
+        longest = max(1, np.max(starts[1:] - starts[:-1])) if k_sets else 1
+        pts = np.empty((longest, 2), np.int64)
+        work = np.empty((longest + 1, 2), np.int64)
+        hull = np.empty((longest + 1, 2), np.int64)
+        edges = np.empty((longest + 1, 3), np.float32)
+        for k in range(k_sets):
+            n = starts[k + 1] - starts[k]
+            pts[:n] = points[starts[k]:starts[k + 1]]
+            m = convex_hull(pts, n, work, hull)
+            cx, cy, w, h, angle = min_area_rect(hull, m, edges)
+            box_points(cx, cy, w, h, angle, out[k])
+        return out
+
+    return boxes
+
+
+def _random_sets(rng, k_sets):
+    """k_sets point sets in raster order (by y, then x), as (points, starts): a mix of general
+    sets and degenerate ones (none, one point, duplicates, collinear, one row, one column, two rows)."""
+    kind = rng.integers(0, 9, k_sets)
+    n = np.where(kind == 0, 0, np.where(kind == 1, 1, rng.integers(2, 40, k_sets)))
+    starts = np.concatenate([[0], np.cumsum(n)]).astype(np.int64)
+    owner = np.repeat(np.arange(k_sets), n)
+    kk = kind[owner]
+    span = np.where(rng.random(k_sets) < 0.5, 8, 2000)[owner]   # small grids (many ties, duplicates) and wide ones
+    x = rng.integers(0, span)
+    y = rng.integers(0, span)
+    y = np.where(kk == 2, y % 2 + rng.integers(0, 1000, k_sets)[owner], y)          # two rows
+    x, y = np.where(kk == 3, rng.integers(0, 3000, k_sets)[owner], x), y             # one column (x fixed)
+    y = np.where(kk == 4, rng.integers(0, 3000, k_sets)[owner], y)                   # one row
+    slope = rng.integers(-3, 4, k_sets)[owner]
+    x = np.where(kk == 5, 3000 + slope * y, x)                                       # collinear, diagonal
+    dup = kk == 6                                                                    # every point the same
+    x, y = np.where(dup, x[starts[owner]] if len(x) else x, x), np.where(dup, y[starts[owner]] if len(y) else y, y)
+    order = np.lexsort((x, y, owner))                                                # raster order in each set
+    points = np.stack([x[order], y[order]], axis=1).astype(np.int32)
+    return np.ascontiguousarray(points), starts
+
+
+def test_rectangle_is_opencvs_on_every_sample_component(ext, kernel_boxes):
+    """Every component of every sample: our rectangle, OpenCV's (C++ and Python) and kernels.py's agree bit for bit."""
+    from textpost.levels.cpp_level import load_extension as load_cpp
+    oracle = build_or_skip(load_cpp)
+    for sample in SAMPLES:
+        p = load_sample(sample)
+        points, starts = ext.component_points(p.textmap, p.linkmap, 0.7, 0.4, 0.4)
+        assert len(starts) > 1 and starts[-1] == len(points), sample
+        ours = ext.rect_boxes(points, starts)
+        for name, other in (("cv::minAreaRect", oracle.rect_boxes(points, starts)),
+                            ("cv2.minAreaRect", _cv2_boxes(points, starts)),
+                            ("kernels.min_area_rect", kernel_boxes(points, starts))):
+            assert _bits_equal(ours, other), f"{sample}: " + _first_difference(ours, other, points, starts, name)
+
+
+def test_rectangle_is_opencvs_on_a_million_random_sets(ext, kernel_boxes):
+    """A million random sets, degenerate ones included, against cv::minAreaRect and kernels.py;
+    a tenth of them also against Python's cv2 (the wheel's OpenCV, a different build)."""
+    from textpost.levels.cpp_level import load_extension as load_cpp
+    oracle = build_or_skip(load_cpp)
+    rng = np.random.default_rng(2024)
+    for batch in range(4):
+        points, starts = _random_sets(rng, 250_000)
+        ours = ext.rect_boxes(points, starts)
+        for name, other in (("cv::minAreaRect", oracle.rect_boxes(points, starts)),
+                            ("kernels.min_area_rect", kernel_boxes(points, starts))):
+            assert _bits_equal(ours, other), f"batch {batch}: " + _first_difference(ours, other, points, starts, name)
+        sub = starts[:25_001]
+        got, want = ours[:25_000], _cv2_boxes(points, sub)
+        assert _bits_equal(got, want), f"batch {batch}: " + _first_difference(got, want, points, sub, "cv2.minAreaRect")
+
+
+def test_random_sets_hold_the_degenerate_kinds():
+    """The generator above really makes what it promises (else the test above proves less)."""
+    points, starts = _random_sets(np.random.default_rng(5), 5000)
+    sets = [points[starts[k]:starts[k + 1]] for k in range(len(starts) - 1)]
+    sizes = np.diff(starts)
+    assert (sizes == 0).sum() > 100 and (sizes == 1).sum() > 100
+    assert sum(len(s) > 2 and len(np.unique(s, axis=0)) == 1 for s in sets) > 100                  # duplicates
+    assert sum(len(s) > 2 and len(np.unique(s[:, 1])) == 1 for s in sets) > 100                    # one row
+    assert sum(len(s) > 2 and len(np.unique(s[:, 0])) == 1 for s in sets) > 100                    # one column
+    assert sum(len(s) > 2 and len(np.unique(s[:, 1])) == 2 for s in sets) > 100                    # two rows
+    assert all(np.all(np.diff(s[:, 1] * 10**6 + s[:, 0]) >= 0) for s in sets)                     # raster order
+
+
+def test_rect_boxes_rejects_bad_arguments(ext):
+    good = np.zeros((3, 2), np.int32)
+    with pytest.raises(TypeError):
+        ext.rect_boxes(good.astype(np.int64), np.array([0, 3], np.int64))
+    with pytest.raises(TypeError):
+        ext.rect_boxes(good, np.array([0, 3], np.int32))
+    for starts in ([0, 4], [2, 1], [-1, 3]):
+        with pytest.raises(ValueError):
+            ext.rect_boxes(good, np.array(starts, np.int64))
+    assert ext.rect_boxes(good, np.array([0], np.int64)).shape == (0, 4, 2)
 
 
 def _edge_maps():
@@ -196,7 +326,7 @@ EDGE_THRESHOLDS = [dict(), dict(text_threshold=0.3), dict(text_threshold=0.1, lo
 def test_edge_cases(fused, name):
     t, l = EDGES[name]
     for thresholds in EDGE_THRESHOLDS:
-        assert_identical(fused(t, l, **thresholds), reference(t, l, **thresholds), f"{name} {thresholds}")
+        assert_matches(fused(t, l, **thresholds), reference(t, l, **thresholds), "fused", f"{name} {thresholds}")
 
 
 def test_threshold_rounding_like_float32(fused):
@@ -210,7 +340,7 @@ def test_threshold_rounding_like_float32(fused):
     for delta in (-1e-12, 0.0, 1e-12):
         thr = float(v) + delta
         for kw in (dict(low_text=thr), dict(link_threshold=thr), dict(text_threshold=thr, low_text=0.3)):
-            assert_identical(fused(t, l, **kw), reference(t, l, **kw), f"{kw}")
+            assert_matches(fused(t, l, **kw), reference(t, l, **kw), "fused", f"{kw}")
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")   # the reference's, for 1e300
@@ -221,7 +351,7 @@ def test_threshold_rounding_like_float32(fused):
 ])
 def test_unusual_but_legal_thresholds(fused, kwargs):
     page = make_page(30, 128, seed=3)
-    assert_identical(fused(page.textmap, page.linkmap, **kwargs), reference(page.textmap, page.linkmap, **kwargs),
+    assert_matches(fused(page.textmap, page.linkmap, **kwargs), reference(page.textmap, page.linkmap, **kwargs), "fused",
                      f"{kwargs}")
 
 
@@ -238,7 +368,7 @@ def test_layouts_and_dtypes_are_converted(fused):
         "strided": (big_t[::2, ::2], big_l[::2, ::2]),
     }
     for name, (a, b) in variants.items():
-        assert_identical(fused(a, b), expected, name)
+        assert_matches(fused(a, b), expected, "fused", name)
     assert np.array_equal(t, page.textmap) and np.array_equal(l, page.linkmap)   # inputs untouched
 
 
@@ -335,14 +465,27 @@ def test_no_reference_leaks(ext):
 # --------------------------------------------------------------------------- threads
 
 def test_concurrent_calls_agree(fused):
-    """Each thread has its own workspace: pages of different sizes in parallel give the same boxes."""
-    pages = [make_page(80 * (1 + s % 3), 160 + 40 * s, seed=s, max_angle=15) for s in range(8)]
-    expected = [fused(p.textmap, p.linkmap) for p in pages]
-    with ThreadPoolExecutor(4) as pool:
-        for _ in range(3):
-            got = list(pool.map(lambda p: fused(p.textmap, p.linkmap), pages))
-            for a, b in zip(got, expected):
-                assert np.array_equal(a, b)
+    """Each thread has its own workspace: 8 threads on 8 different pages (sizes, angles, word
+    counts) give the reference's boxes, round after round, in shuffled order."""
+    pages = [make_page(60 * (1 + s % 4), (160 + 40 * s, 200 + 24 * s), seed=300 + s, max_angle=15 * (s % 4))
+             for s in range(8)]
+    expected = [reference(p.textmap, p.linkmap) for p in pages]
+    order = np.random.default_rng(1).permutation(np.tile(np.arange(8), 6))
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda i: fused(pages[i].textmap, pages[i].linkmap), order))
+    for i, boxes in zip(order, got):
+        assert_matches(boxes, expected[i], "fused", f"page {i} in a thread")
+
+
+def test_workspace_is_reused(ext, fused):
+    """After a page, the same page or a smaller one allocates nothing new: the thread's buffers keep their size."""
+    big, small = make_page(400, 512, seed=3, max_angle=20), make_page(50, 256, seed=4)
+    fused(big.textmap, big.linkmap)
+    held = ext.workspace_bytes()
+    assert held > 0
+    for p in (big, small, big):
+        fused(p.textmap, p.linkmap)
+        assert ext.workspace_bytes() == held
 
 
 def test_releases_the_gil(ext, ticks_while):
@@ -399,7 +542,7 @@ def test_fuzz_agrees_with_reference(fused):
             l = np.asfortranarray(l)
         kwargs = {name: _random_threshold(rng, default)
                   for name, default in (("text_threshold", 0.7), ("link_threshold", 0.4), ("low_text", 0.4))}
-        assert_identical(fused(t, l, **kwargs), reference(t, l, **kwargs), f"case {case} {shape} {kwargs}")
+        assert_matches(fused(t, l, **kwargs), reference(t, l, **kwargs), "fused", f"case {case} {shape} {kwargs}")
 
 
 def test_fuzz_big_noise_maps(fused):
@@ -411,7 +554,7 @@ def test_fuzz_big_noise_maps(fused):
         t = rng.random(shape, dtype=np.float32)
         l = rng.random(shape, dtype=np.float32)
         for kwargs in (dict(), dict(text_threshold=0.0, low_text=0.5, link_threshold=0.9)):
-            assert_identical(fused(t, l, **kwargs), get_boxes_cpp(t, l, **kwargs), f"noise {shape} {kwargs}")
+            assert_matches(fused(t, l, **kwargs), get_boxes_cpp(t, l, **kwargs), "fused", f"noise {shape} {kwargs}", against="cpp")
         labels, stats, best = components(t, l)
         want = opencv_labeling(t, l)
         assert np.array_equal(labels, want[0]) and np.array_equal(stats, want[1]) and np.array_equal(best, want[2])
@@ -430,6 +573,13 @@ def test_profile_parts_are_found_from_the_innermost_frame():
     assert classify(base + ["find_boxes (textpost_cpp.cpp:342)", "binarise (textpost_cpp.cpp:172)"]) == "ours: thresholding"
     assert classify(base + ["find_boxes (fused.cpp:280)", "label_runs (fused.cpp:100)"]) == "ours: runs + union-find labeling"
     assert classify(base + ["find_boxes (fused.cpp:290)", "component_points (fused.cpp:200)"]) == "ours: per-component work"
+    assert classify(base + ["find_boxes (fused.cpp:290)", "component_box (fused.cpp:210)",
+                            "RectFit::box (min_area_rect.hpp:35)", "RectFit::cross (min_area_rect.hpp:46)"]) \
+        == "ours: minimum-area rectangle"
+    assert classify(base + ["label_runs (fused.cpp:125)", "prev_one (row_bits.hpp:116)"]) \
+        == "ours: runs + union-find labeling"
+    assert classify(base + ["label_runs (fused.cpp:171)", "threshold_bits (row_bits.hpp:40)",
+                            "_mm_cmpgt_ps (xmmintrin.h:380)"]) == "ours: thresholding"
     assert classify(["check_inputs (textpost/contract.py:70)", "check_map (textpost/contract.py:48)",
                      "0x1 (_multiarray_umath.cpython-311-x86_64-linux-gnu.so)"]) == "Python: input checks (contract.py)"
     assert classify(["<module> (x.py:1)", "0x1 (libpython3.11.so.1.0)"]) == OTHER
@@ -450,6 +600,7 @@ def test_native_profile_sees_inside_the_extension(fused):
     assert abs(sum(share for _, _, share in prof.shares) - 1) < 1e-9
     assert prof.share("ours: runs + union-find labeling") > 0.05, str(prof)
     assert prof.share("OpenCV connectedComponentsWithStats (labeling + statistics)") == 0, str(prof)
+    assert prof.share("OpenCV minAreaRect / boxPoints") == 0, str(prof)
 
 
 def test_missing_py_spy_is_explained(monkeypatch):

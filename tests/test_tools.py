@@ -123,3 +123,15 @@ def test_scaling_plot_draws_each_level_in_its_registry_style():
         color, marker = INFO[name].style
         assert to_rgba(lines[name].get_color()) == to_rgba(color) and lines[name].get_marker() == marker
     assert "floor: labeling alone" in [ln.get_label() for ln in ax.get_lines()]
+
+def test_bench_max_angle_rotates_the_synthetic_page():
+    """--max-angle runs on a page of rotated words: other boxes than the upright page's, and it says so."""
+    from textpost.bench import run_sweep
+    upright = run_sweep(["python"], [30], size=192, repeat=1, progress=False, check=False)
+    rotated = run_sweep(["python"], [30], size=192, repeat=1, progress=False, check=False, max_angle=40)
+    assert rotated["settings"]["max_angle"] == 40 and upright["settings"]["max_angle"] == 0
+    assert make_page(30, 192, seed=0, max_angle=40).words.tolist() != make_page(30, 192, seed=0).words.tolist()
+    r = subprocess.run([sys.executable, "-m", "textpost.bench", "--levels", "python", "--n", "10", "--size", "128",
+                        "--repeat", "1", "--max-angle", "30", "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "words rotated up to 30 degrees" in r.stdout

@@ -69,7 +69,7 @@ def machine_info(settings: dict | None = None) -> dict:
 
 def run_sweep(levels, n_words, size: int = 1280, repeat: int | None = None, threads: int = 1,
               seed: int = 0, max_seconds: float = 60.0, progress: bool = True, check: bool = True,
-              warmup: bool = True, maps: str | None = None) -> dict:
+              warmup: bool = True, maps: str | None = None, max_angle: float = 0.0) -> dict:
     """Time ``levels`` (names) at each number of words; return the benchmark record (see module doc).
 
     At each number of words the levels and the floor take turns: ``repeat`` rounds, one timed
@@ -81,6 +81,7 @@ def run_sweep(levels, n_words, size: int = 1280, repeat: int | None = None, thre
     with the first level's and the largest corner distance is recorded as ``max_dev_px``.
     With ``maps`` (a sample name in ``data/``, e.g. ``"real_dense"``), the levels run on that
     sample's maps instead of synthetic pages (``n_words`` and ``size`` come from the sample).
+    ``max_angle``: synthetic words rotated by up to that many degrees (0: upright).
     """
     repeat = config.REPEAT if repeat is None else repeat
     sample = None
@@ -91,11 +92,11 @@ def run_sweep(levels, n_words, size: int = 1280, repeat: int | None = None, thre
     funcs = {name: get_level(name) for name in levels}
     settings = set_threads(threads)
     settings.update({"threads": threads, "size": size, "repeat": repeat, "seed": seed,
-                     "quick": config.QUICK, "maps": maps})
+                     "quick": config.QUICK, "maps": maps, "max_angle": max_angle})
     bar = progress_bar(len(n_words) * max(repeat, 1), "benchmark", unit="round") if progress else None
     results, floors, thresholds = [], [], []
     for n in n_words:
-        page = sample if sample is not None else make_page(n, size, seed=seed)
+        page = sample if sample is not None else make_page(n, size, seed=seed, max_angle=max_angle)
         args = (page.textmap, page.linkmap)
         boxes = {name: funcs[name](*args) for name in levels} if warmup else {}
         times = {name: [] for name in levels}
@@ -185,7 +186,8 @@ def format_table(record: dict) -> str:
     lines.append("")
     lines.append(f"map {s['size']}x{s['size']}, seed {s['seed']}, threads {s['threads']} "
                  f"(OpenCV {m.get('opencv_threads')}" + (f", numba {m['numba_threads']}" if "numba_threads" in m else "")
-                 + f"), repeat {s['repeat']}" + (", QUICK mode" if s.get("quick") else ""))
+                 + f"), repeat {s['repeat']}" + (", QUICK mode" if s.get("quick") else "")
+                 + (f", words rotated up to {s['max_angle']:g} degrees" if s.get("max_angle") else ""))
     lines.append(f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']}, "
                  f"OpenCV {m['opencv']}" + (f" (C++ level: OpenCV {m['opencv_cpp']})" if "opencv_cpp" in m else ""))
     lines.append("x floor = median / floor median; '~' = its spread overlaps the floor's (a tie); "
@@ -220,6 +222,8 @@ def main(argv=None) -> int:
     parser.add_argument("--maps", metavar="NAME", default=None,
                         help="run on a ready sample from data/ (e.g. real_dense, CRAFT's own maps) "
                              "instead of synthetic pages; --n and --size are then ignored")
+    parser.add_argument("--max-angle", type=float, default=0.0, metavar="DEG",
+                        help="rotate each synthetic word by up to DEG degrees (default: 0, upright)")
     parser.add_argument("--max-seconds", type=float, default=60.0,
                         help="stop repeating a cell after this much timed time (default: %(default)s)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -242,7 +246,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     record = run_sweep(levels, args.n, size=args.size, repeat=args.repeat, threads=args.threads,
                        seed=args.seed, max_seconds=args.max_seconds, maps=args.maps,
-                       progress=not args.no_progress)
+                       max_angle=args.max_angle, progress=not args.no_progress)
     print(format_table(record))
     print(f"(benchmark took {time.perf_counter() - t0:.1f} s)")
     if args.json:

@@ -43,10 +43,11 @@ PARTS = [
     ("OpenCV connectedComponentsWithStats (labeling + statistics)", r"cv::connectedComponents"),
     ("OpenCV minAreaRect / boxPoints", r"cv::(minAreaRect|convexHull|boxPoints)|RotatedRect::points"),
     ("OpenCV dilate / findNonZero", r"cv::(dilate|morphologyEx|findNonZero)"),
-    ("ours: thresholding", r"^(binarise|threshold_row) \("),
-    ("ours: runs + union-find labeling", r"^label_runs \("),
-    ("ours: per-component work", r"^(row_spans|component_points|points_spans|points_direct|box_from_points"
-                                 r"|find_boxes|kernel_for) \("),
+    ("ours: thresholding", r"^(binarise|threshold_row|threshold_bits|threshold_words_avx2) \("),
+    ("ours: runs + union-find labeling", r"^(label_runs|find|unite|next_one|next_zero|prev_one) \("),
+    ("ours: minimum-area rectangle", r"^RectFit::"),
+    ("ours: per-component work", r"^(row_spans|component_points|component_box|dilated_row_extremes|region_of"
+                                 r"|points_spans|points_direct|box_from_points|finish_box|find_boxes|kernel_for) \("),
     ("ours: argument checks, result", None),   # any frame in a C++ source of the registry (below)
     ("Python: input checks (contract.py)", r"\(textpost/contract\.py:"),
 ]
@@ -210,3 +211,63 @@ def _worker(target: str, n_words: int, size: int, seed: int, seconds: float) -> 
 if __name__ == "__main__":
     _target, _n, _size, _seed, _seconds = sys.argv[1:6]
     _worker(_target, int(_n), int(_size), int(_seed), float(_seconds))
+
+
+# --------------------------------------------------------------------------- for the notebook (07)
+
+def _short_frame(frame: str) -> str:
+    """``name (/some/where/file.cpp:12)`` -> ``name (file.cpp:12)``: no folders of the machine that ran it."""
+    return re.sub(r"\(([^()]*[/\\])([^/\\()]+:\d+)\)$", r"(\2)", frame)
+
+
+def shell_command(prof: NativeProfile) -> str:
+    """The py-spy command ``prof`` ran, as a learner types it from the repository's root folder."""
+    if not prof.command:
+        return ""
+    cmd = ["py-spy", *prof.command[1:]]
+    cmd[cmd.index("--output") + 1] = "stacks.txt"
+    cmd[cmd.index("--") + 1] = "python"
+    return " ".join(cmd)
+
+
+def stack_excerpt(prof: NativeProfile, top: int = 3, frames: int = 4) -> list[str]:
+    """The ``top`` most frequent raw stacks inside the timed calls (needs ``keep_raw=True``),
+    each as its sample count and its ``frames`` innermost frames, as py-spy wrote them."""
+    if not prof.raw_path:
+        return []
+    counts = Counter()
+    for line in Path(prof.raw_path).read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        names = stack.split(";")
+        if n.isdigit() and any(f.startswith(_LOOP_FRAME) for f in names):
+            counts[";".join(_short_frame(f) for f in names[-frames:])] += int(n)
+    return [f"{n:>5} {stack}" for stack, n in counts.most_common(top)]
+
+
+def plot_profile(prof: NativeProfile, split: tuple | None = None, ax=None, title: str = ""):
+    """Shares of ``prof`` as horizontal bars, each with its 95% sampling interval.
+
+    ``split = (part, fraction, label)`` hatches ``fraction`` of ``part``'s bar and names it
+    ``label`` (a split the profiler cannot see, measured by timing instead).
+    """
+    import matplotlib.pyplot as plt
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 0.5 * len(prof.shares) + 1.4))
+    names = [p for p, _, _ in prof.shares][::-1]
+    shares = [s for _, _, s in prof.shares][::-1]
+    err = [1.96 * (s * (1 - s) / prof.samples) ** 0.5 for s in shares]
+    ax.barh(names, shares, xerr=err, color="#56B4E9", edgecolor="black", capsize=3)
+    if split and split[0] in names:
+        i, fraction = names.index(split[0]), min(max(split[1], 0.0), 1.0)
+        whole = shares[i]
+        ax.barh(i, whole * fraction, left=whole * (1 - fraction), color="#E69F00", hatch="//", edgecolor="black",
+                label=split[2])
+        ax.legend(loc="lower right")
+    for i, (s, e) in enumerate(zip(shares, err)):
+        ax.text(s + e + 0.01, i, f"{s:.0%}", va="center")
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_xlabel(f"share of {prof.samples} samples inside the timed calls (bars: 95% sampling interval)")
+    ax.set_title(title or prof.target)
+    ax.grid(axis="x", alpha=0.3)
+    return ax

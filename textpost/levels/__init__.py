@@ -92,7 +92,8 @@ REGISTRY: list[Level] = [
     Level("cpp", get_boxes_cpp, "cpp", ROW_SPANS, "06", against="cpp_direct", style=("#D55E00", "^"),
           sources=("cpp/textpost_cpp.cpp", "cpp/box_finish.hpp", "cpp_level.py")),
     Level("fused", get_boxes_fused, "cpp", FUSED, "07", against="cpp", style=("#000000", "*"),
-          sources=("cpp/fused.cpp", "cpp/box_finish.hpp", "fused_level.py"), replaces_labeling=True),
+          sources=("cpp/fused.cpp", "cpp/row_bits.hpp", "cpp/min_area_rect.hpp", "cpp/box_finish.hpp", "fused_level.py"),
+          replaces_labeling=True),
 ]
 
 #: name -> Level, in ladder order

@@ -2,10 +2,10 @@
 //
 // The last rung of the ladder.  The cpp level calls cv::connectedComponentsWithStats
 // (a pass to label, a pass for the statistics, a label image written and read
-// again) and then reads every component's box once more.  Here everything
-// before cv::minAreaRect happens in ONE pass over the two maps:
+// again) and then reads every component's box once more.  Here everything up to
+// the rectangles happens in ONE pass over the two maps, and OpenCV is not called:
 //
-//   1. per row, threshold both maps into a small buffer and cut it into RUNS:
+//   1. per row, threshold both maps into bit sets (row_bits.hpp) and cut them into RUNS:
 //      maximal stretches of union pixels (text or link).  Each run records what
 //      the later steps need: its columns, whether some pixel reaches
 //      text_threshold, and its first/last text pixel (the mask is "union minus
@@ -15,8 +15,10 @@
 //   3. a short pass over the runs (not the pixels) gives every component its
 //      label, area, bounding box and "reaches text_threshold", and its runs row by row;
 //   4. per kept component, the dilated mask's first/last column per row from
-//      those row spans, then cv::minAreaRect: the same points, in the same
-//      order, as textpost_cpp.cpp's points_spans (see there why this is exact).
+//      those row spans: the same points, in the same order, as textpost_cpp.cpp's
+//      points_spans (see there why this is exact); then our own minimum-area
+//      rectangle (min_area_rect.hpp), bit for bit cv::minAreaRect's, and the
+//      diamond fix and corner order (box_finish.hpp).
 //
 // Label order.  OpenCV numbers components in raster order of their first
 // pixel.  Runs are created in raster order and numbered 0, 1, 2, ...; the
@@ -36,7 +38,10 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 
-#include "box_finish.hpp"
+#include "box_finish.hpp"      // region_of, dilated_row_extremes, finish_box (shared with the cpp level)
+#include "min_area_rect.hpp"   // RectFit: our own minimum-area rectangle
+#include "rect_batch.hpp"      // rect_boxes, for the tests
+#include "row_bits.hpp"        // threshold_bits, next_one, next_zero, prev_one: one row as bit sets
 
 #include <algorithm>
 #include <cfloat>
@@ -49,7 +54,7 @@
 
 namespace {
 
-constexpr int kNone = INT_MAX;            // "no text pixel" in a run or a row
+constexpr int kNone = kNoPixel;           // "no text pixel" in a run or a row (box_finish.hpp)
 
 struct Run {        // union pixels x0 .. x1-1 of one row
     int row, x0, x1;
@@ -66,15 +71,23 @@ struct Component {  // what cv::connectedComponentsWithStats gives, plus "reache
 // Everything one call needs.  find_boxes keeps one per thread and reuses it:
 // after the first page, a call allocates (and page-faults) almost nothing.
 struct Labeling {
-    std::vector<uint8_t> code;       // one thresholded row (bit 0 text, 1 link, 2 >= text_threshold)
-    std::vector<uint64_t> bits;      // the same row as three bit sets (see label_runs)
+    std::vector<uint64_t> bits;      // one thresholded row as bit sets (see label_runs)
     std::vector<int> parent;         // union-find over runs
     std::vector<Run> runs;
     std::vector<int> label;          // run -> component label (1, 2, ...)
     std::vector<Component> comps;    // index = label; comps[0] is unused (background)
     std::vector<int> first, last;    // kept components: the mask's first/last column per row
-    std::vector<cv::Point> points;   // one component's points for minAreaRect
+    std::vector<Pt> points;          // one component's points, raster order
+    RectFit fit;                     // the rectangle's own buffers
+    std::vector<float> boxes;        // 8 floats per box, copied into the result array
 };
+
+// One per thread: concurrent calls never share it, and after the first page a call
+// allocates (and page-faults) almost nothing: the vectors keep their capacity.
+Labeling& workspace() {
+    thread_local Labeling lab;
+    return lab;
+}
 
 int find(std::vector<int>& parent, int i) {
     while (parent[i] != i) i = parent[i] = parent[parent[i]];   // path halving
@@ -87,86 +100,22 @@ void unite(std::vector<int>& parent, int a, int b) {
     else if (b < a) parent[a] = b;   // the root is the component's first run
 }
 
-uint64_t load8(const uint8_t* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);   // little-endian: byte k of the word is pixel k
-    return v;
-}
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the bit packing below assumes little-endian");
-
-// Bit b of 8 code bytes -> 8 bits (pixel k -> bit k): one multiply gathers the bytes' low bits.
-uint64_t pack8(uint64_t eight, int b) {
-    return ((eight >> b) & 0x0101010101010101ull) * 0x0102040810204080ull >> 56;
-}
-
-// Step 1 for one row: threshold both maps into one code byte per pixel.  No branches,
-// so the compiler vectorises it.  The same read tells whether the row holds a value
-// that is not finite (NaN or inf: |v| <= FLT_MAX is false); the caller reports it.
-// On x86-64 with glibc it is compiled twice, for AVX2 and for any x86-64 CPU, and the
-// loader picks the one this CPU runs (target_clones, GCC and Clang >= 14): 8 pixels per
-// instruction instead of 4.  Elsewhere (macOS, ARM, musl) it is compiled once, as it stands.
-#if defined(__x86_64__) && defined(__GLIBC__) && (defined(__clang__) ? __clang_major__ >= 14 : defined(__GNUC__))
-__attribute__((target_clones("avx2", "default")))
-#endif
-bool threshold_row(const float* t, const float* l, int cols, float low, float link_thr,
-                   float text_thr, uint8_t* s) {
-    uint8_t bad = 0;
-    for (int c = 0; c < cols; ++c) {
-        s[c] = static_cast<uint8_t>((t[c] > low) | (l[c] > link_thr) << 1 | (t[c] >= text_thr) << 2);
-        bad |= !(std::fabs(t[c]) <= FLT_MAX) | !(std::fabs(l[c]) <= FLT_MAX);
-    }
-    return bad != 0;
-}
-
-// Bit sets of one row, 64 pixels per word, and a zero word after the last.
-int next_one(const uint64_t* bits, int words, int pos) {   // first 1 at or after pos, else words * 64
-    int w = pos >> 6;
-    if (w >= words) return words * 64;
-    uint64_t v = bits[w] & (~0ull << (pos & 63));
-    while (v == 0)
-        if (++w == words) return words * 64; else v = bits[w];
-    return w * 64 + __builtin_ctzll(v);
-}
-
-int next_zero(const uint64_t* bits, int pos) {   // first 0 at or after pos (the zero word stops it)
-    int w = pos >> 6;
-    uint64_t v = ~bits[w] & (~0ull << (pos & 63));
-    while (v == 0) v = ~bits[++w];
-    return w * 64 + __builtin_ctzll(v);
-}
-
-int prev_one(const uint64_t* bits, int pos) {   // last 1 at or before pos (there must be one)
-    int w = pos >> 6;
-    uint64_t v = bits[w] & (~0ull >> (63 - (pos & 63)));
-    while (v == 0) v = bits[--w];
-    return w * 64 + 63 - __builtin_clzll(v);
-}
-
 // Steps 1-3: runs, union-find, labels and statistics, from one read of the maps.
 // False when a map holds a value that is not finite (the result is then meaningless).
 bool label_runs(const float* text, const float* link, int rows, int cols, float low,
                 float link_thr, float text_thr, Labeling& lab) {
     const int words = (cols + 63) / 64;
-    lab.code.assign(words * 64, 0);             // bytes beyond cols stay 0
-    lab.bits.assign(3 * (words + 1), 0);        // union, text, strong: words + a zero word each
+    lab.bits.assign(4 * (words + 1), 0);        // union, text, strong, link: words + a zero word each
     uint64_t *all = lab.bits.data(), *mask = all + words + 1, *strong = mask + words + 1;
+    uint64_t* link_bits = strong + words + 1;
     std::vector<int>& parent = lab.parent;
     parent.clear(), lab.runs.clear();
     bool bad = false;
     int prev_begin = 0, prev_end = 0;         // the previous row's runs
     for (int r = 0; r < rows; ++r) {
         const size_t at = static_cast<size_t>(r) * cols;
-        uint8_t* s = lab.code.data();
-        bad |= threshold_row(text + at, link + at, cols, low, link_thr, text_thr, s);
-        for (int w = 0; w < words; ++w) {      // the code bytes as three bit sets
-            uint64_t t = 0, l = 0, g = 0;
-            for (int k = 0; k < 8; ++k) {
-                const uint64_t eight = load8(s + 64 * w + 8 * k);
-                if (eight == 0) continue;     // background (most of a page)
-                t |= pack8(eight, 0) << 8 * k, l |= pack8(eight, 1) << 8 * k, g |= pack8(eight, 2) << 8 * k;
-            }
-            all[w] = t | l, mask[w] = t, strong[w] = g;
-        }
+        bad |= threshold_bits(text + at, link + at, cols, low, link_thr, text_thr, mask, link_bits, strong);
+        for (int w = 0; w < words; ++w) all[w] = mask[w] | link_bits[w];
         // the runs: stretches of 1s in the union; their first/last text pixel; a strong pixel in them?
         const int begin = static_cast<int>(lab.runs.size());
         for (int c = next_one(all, words, 0), e; c < cols; c = next_one(all, words, e)) {
@@ -230,52 +179,38 @@ void row_spans(Labeling& lab) {
     }
 }
 
-// Step 4 for one component: the points of its dilated mask that matter to
-// cv::minAreaRect (first and last pixel of each row), as in textpost_cpp.cpp.
+// Step 4 for one component: the points of its dilated mask that matter to the rectangle
+// (first and last pixel of each row, in raster order) into lab.points, from the rows'
+// spans as in textpost_cpp.cpp's points_spans (see there why this is exact).
 void component_points(const Component& cc, int rows, int cols, Labeling& lab) {
-    const int x = cc.left, y = cc.top, w = cc.right - cc.left + 1, h = cc.bottom - cc.top + 1;
-    // niter = int(sqrt(area * min(w, h) / (w * h)) * 2), 64-bit products
-    const double fill = static_cast<double>(static_cast<int64_t>(cc.area) * std::min(w, h)) /
-                        static_cast<double>(static_cast<int64_t>(w) * h);
-    const int niter = static_cast<int>(std::sqrt(fill) * 2.0);
-    const int sx = std::max(x - niter, 0), ex = std::min(x + w + niter + 1, cols);
-    const int sy = std::max(y - niter, 0), ey = std::min(y + h + niter + 1, rows);
+    const Region r = region_of(cc.left, cc.top, cc.right - cc.left + 1, cc.bottom - cc.top + 1, cc.area, rows, cols);
+    dilated_row_extremes(r, &lab.first[cc.span], &lab.last[cc.span], lab.points);
+}
 
-    const int *first = &lab.first[cc.span], *last = &lab.last[cc.span];   // row y + i: first[i] .. last[i]
-    // dilation by a (1 + niter) square, centred anchor: each row's extremes
-    const int ksize = 1 + niter, anchor = ksize / 2;
-    std::vector<cv::Point>& points = lab.points;
-    points.clear();
-    for (int row = sy; row < ey; ++row) {
-        const int from = std::max(row - anchor, y) - y;
-        const int to = std::min(row - anchor + ksize - 1, y + h - 1) - y;
-        int lo = kNone, hi = -1;   // (a row without mask pixels has kNone, -1)
-        for (int i = from; i <= to; ++i) {
-            lo = std::min(lo, first[i]);
-            hi = std::max(hi, last[i]);
-        }
-        if (lo == kNone) continue;   // no mask pixel under the kernel: an empty row
-        lo = std::max(lo + anchor - (ksize - 1), sx);
-        hi = std::min(hi + anchor, ex - 1);
-        points.emplace_back(lo, row);
-        if (hi != lo) points.emplace_back(hi, row);
-    }
+// ... and its box into `box` (8 floats): our own rectangle (min_area_rect.hpp), bit for
+// bit cv::minAreaRect's, then the diamond fix and the corner order (box_finish.hpp).
+void component_box(const Component& cc, int rows, int cols, Labeling& lab, float box[8]) {
+    component_points(cc, rows, cols, lab);
+    const int n = static_cast<int>(lab.points.size());
+    lab.fit.box(lab.points.data(), n, box);
+    int left = INT_MAX, right = -1;   // the points' upright bounding box, for the diamond fix
+    for (const Pt& p : lab.points) left = std::min(left, p.x), right = std::max(right, p.x);
+    if (n == 0) return finish_box(box, 0, 0, 0, 0, false);
+    finish_box(box, left, lab.points.front().y, right, lab.points.back().y);
 }
 
 // False (and no boxes) when a map holds a value that is not finite.
 bool find_boxes(const float* text, const float* link, int rows, int cols, float text_thr,
-                float link_thr, float low, std::vector<float>& boxes) {
-    thread_local Labeling workspace;   // one per thread: concurrent calls never share it
-    Labeling& lab = workspace;
+                float link_thr, float low, Labeling& lab) {
+    lab.boxes.clear();
     if (!label_runs(text, link, rows, cols, low, link_thr, text_thr, lab)) return false;
     row_spans(lab);
     float box[8];
     for (size_t k = 1; k < lab.comps.size(); ++k) {
         const Component& cc = lab.comps[k];
         if (cc.span < 0) continue;   // dropped by the size or confidence filter
-        component_points(cc, rows, cols, lab);
-        box_from_points(lab.points, box);   // box_finish.hpp, shared with the cpp level
-        boxes.insert(boxes.end(), box, box + 8);
+        component_box(cc, rows, cols, lab, box);
+        lab.boxes.insert(lab.boxes.end(), box, box + 8);
     }
     return true;
 }
@@ -318,13 +253,14 @@ PyObject* py_get_boxes(PyObject*, PyObject* args) {
         return nullptr;
     const int rows = static_cast<int>(PyArray_DIM(t, 0)), cols = static_cast<int>(PyArray_DIM(t, 1));
     const auto *text = static_cast<const float*>(PyArray_DATA(t)), *link = static_cast<const float*>(PyArray_DATA(l));
-    std::vector<float> boxes;
+    Labeling& lab = workspace();   // this thread's
+    const std::vector<float>& boxes = lab.boxes;
     char error[512] = "";
     bool finite = true;
     Py_BEGIN_ALLOW_THREADS   // no Python API from here ...
     try {
         finite = find_boxes(text, link, rows, cols, to_float32(text_thr), to_float32(link_thr),
-                            to_float32(low_text), boxes);
+                            to_float32(low_text), lab);
     } catch (const std::exception& e) {   // bad_alloc, cv::Exception: never let one reach Python's C code
         std::snprintf(error, sizeof error, "%s", e.what()[0] ? e.what() : "C++ exception");
     }
@@ -385,6 +321,62 @@ PyObject* py_components(PyObject*, PyObject* args) {
     return Py_BuildValue("NNN", labels, stats, best);   // N: hands our references over
 }
 
+// component_points(textmap, linkmap, text_threshold, link_threshold, low_text) -> (points, starts):
+// the point sets the level hands to its rectangle, one per kept component, in label order
+// (the layout of rect_boxes' arguments).  For the tests.
+PyObject* py_component_points(PyObject*, PyObject* args) {
+    PyArrayObject *t, *l;
+    double text_thr, link_thr, low_text;
+    if (!PyArg_ParseTuple(args, "O!O!ddd:component_points", &PyArray_Type, &t, &PyArray_Type, &l,
+                          &text_thr, &link_thr, &low_text) || !check_maps(t, l))
+        return nullptr;
+    const int rows = static_cast<int>(PyArray_DIM(t, 0)), cols = static_cast<int>(PyArray_DIM(t, 1));
+    Labeling lab;
+    std::vector<Pt> points;
+    std::vector<int64_t> starts(1, 0);
+    try {
+        if (!label_runs(static_cast<const float*>(PyArray_DATA(t)), static_cast<const float*>(PyArray_DATA(l)), rows,
+                        cols, to_float32(low_text), to_float32(link_thr), to_float32(text_thr), lab))
+            return PyErr_Format(PyExc_ValueError, "a map holds NaN or inf; clean it first, e.g. np.nan_to_num");
+        row_spans(lab);
+        for (size_t k = 1; k < lab.comps.size(); ++k) {
+            if (lab.comps[k].span < 0) continue;
+            component_points(lab.comps[k], rows, cols, lab);
+            points.insert(points.end(), lab.points.begin(), lab.points.end());
+            starts.push_back(static_cast<int64_t>(points.size()));
+        }
+    } catch (const std::exception& e) {
+        return PyErr_Format(PyExc_RuntimeError, "fused labeling failed: %s", e.what());
+    }
+    npy_intp pdims[2] = {static_cast<npy_intp>(points.size()), 2}, sdim = static_cast<npy_intp>(starts.size());
+    PyObject* p = PyArray_SimpleNew(2, pdims, NPY_INT32);
+    PyObject* st = PyArray_SimpleNew(1, &sdim, NPY_INT64);
+    if (p == nullptr || st == nullptr) {
+        Py_XDECREF(p), Py_XDECREF(st);
+        return nullptr;
+    }
+    if (!points.empty()) std::memcpy(PyArray_DATA(reinterpret_cast<PyArrayObject*>(p)), points.data(), points.size() * sizeof(Pt));
+    std::memcpy(PyArray_DATA(reinterpret_cast<PyArrayObject*>(st)), starts.data(), starts.size() * sizeof(int64_t));
+    return Py_BuildValue("NN", p, st);
+}
+
+// rect_boxes(points, starts): our own rectangle of many point sets (rect_batch.hpp), for the tests.
+PyObject* py_rect_boxes(PyObject*, PyObject* args) {
+    return rect_boxes_with(args, [](const int* xy, int n, float box[8]) {
+        workspace().fit.box(reinterpret_cast<const Pt*>(xy), n, box);
+    });
+}
+
+// workspace_bytes(): what this thread's workspace holds (capacities), to see it stop growing.
+PyObject* py_workspace_bytes(PyObject*, PyObject*) {
+    const Labeling& lab = workspace();
+    const size_t bytes = 8 * lab.bits.capacity() + 4 * lab.parent.capacity() +
+                         sizeof(Run) * lab.runs.capacity() + 4 * lab.label.capacity() +
+                         sizeof(Component) * lab.comps.capacity() + 4 * (lab.first.capacity() + lab.last.capacity()) +
+                         sizeof(Pt) * lab.points.capacity() + lab.fit.bytes() + 4 * lab.boxes.capacity();
+    return PyLong_FromSize_t(bytes);
+}
+
 PyMethodDef kMethods[] = {
     {"get_boxes", py_get_boxes, METH_VARARGS,
      "get_boxes(textmap, linkmap, text_threshold, link_threshold, low_text)\n--\n\n"
@@ -392,6 +384,13 @@ PyMethodDef kMethods[] = {
     {"components", py_components, METH_VARARGS,
      "components(textmap, linkmap, link_threshold, low_text)\n--\n\n"
      "(labels, stats[1:], best score per label), laid out like cv2.connectedComponentsWithStats."},
+    {"component_points", py_component_points, METH_VARARGS,
+     "component_points(textmap, linkmap, text_threshold, link_threshold, low_text)\n--\n\n"
+     "(points, starts): each kept component's points for the rectangle (for tests)."},
+    {"rect_boxes", py_rect_boxes, METH_VARARGS, "rect_boxes(points, starts)\n--\n\n"
+     "Our own minAreaRect + boxPoints of each set points[starts[k]:starts[k+1]] (for tests)."},
+    {"workspace_bytes", py_workspace_bytes, METH_NOARGS, "workspace_bytes()\n--\n\n"
+     "Bytes held by the calling thread's reused buffers."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef kModule = {PyModuleDef_HEAD_INIT, "_textpost_fused",

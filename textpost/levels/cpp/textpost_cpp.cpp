@@ -44,6 +44,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "box_finish.hpp"
+#include "rect_batch.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -90,12 +91,10 @@ struct Workspace {
     std::vector<cv::Point> points;      // the points for minAreaRect, image coordinates
 };
 
-// One connected component (one label) and the region that step 3d works in.
-struct Component {
+// One connected component (one label) and the region that step 3d works in
+// (x, y, w, h, niter, sx, sy, ex, ey: see Region in box_finish.hpp).
+struct Component : Region {
     int k;                  // its label
-    int x, y, w, h;         // its bounding box (from the stats)
-    int niter;              // the dilation size
-    int sx, sy, ex, ey;     // the region: columns sx..ex-1, rows sy..ey-1
 };
 
 // Step 1, both maps in one pass: the score image.  The loop body has no branches,
@@ -171,7 +170,7 @@ bool points_direct(const Component& cc, const cv::Mat& labels, const cv::Mat& sc
 // image to clear, dilate and scan.
 bool points_spans(const Component& cc, const cv::Mat& labels, const cv::Mat& score,
                   const cv::Mat& text, const Thresholds& thr, Workspace& ws) {
-    constexpr int kNone = INT_MAX;   // "no mask pixel in this row"
+    constexpr int kNone = kNoPixel;   // "no mask pixel in this row" (box_finish.hpp)
     // 3b + 3c in one pass over the box: the best textmap score of the label,
     // and the first/last column of its mask in each row.
     ws.first.assign(cc.h, kNone);
@@ -198,24 +197,7 @@ bool points_spans(const Component& cc, const cv::Mat& labels, const cv::Mat& sco
     if (best < thr.text) return false;  // 3b. confidence filter
 
     // 3d + 3e. the first and last pixel of each dilated row, in row order
-    const int ksize = 1 + cc.niter, anchor = ksize / 2;   // cv::Point(-1, -1): the centre
-    ws.points.clear();
-    for (int row = cc.sy; row < cc.ey; ++row) {
-        // mask rows under the kernel: row - anchor .. row - anchor + ksize - 1, inside the box
-        const int from = std::max(row - anchor, cc.y) - cc.y;
-        const int to = std::min(row - anchor + ksize - 1, cc.y + cc.h - 1) - cc.y;
-        int first = INT_MAX, last = INT_MIN;
-        for (int i = from; i <= to; ++i) {
-            if (ws.first[i] == kNone) continue;
-            first = std::min(first, ws.first[i]);
-            last = std::max(last, ws.last[i]);
-        }
-        if (last == INT_MIN) continue;   // nothing under the kernel: an empty row
-        first = std::max(first + anchor - (ksize - 1), cc.sx);
-        last = std::min(last + anchor, cc.ex - 1);
-        ws.points.emplace_back(first, row);
-        if (last != first) ws.points.emplace_back(last, row);
-    }
+    dilated_row_extremes(cc, ws.first.data(), ws.last.data(), ws.points);   // box_finish.hpp
     return true;
 }
 
@@ -238,20 +220,10 @@ void find_boxes(const cv::Mat& text, const cv::Mat& link, const Thresholds& thr,
         const int* st = stats.ptr<int>(k);
         const int area = st[cv::CC_STAT_AREA];
         if (area < 10) continue;                                         // 3a. size filter
-        Component cc{};   // all zero, then filled in
+        Component cc{};   // niter and the region (box_finish.hpp), and the label
+        static_cast<Region&>(cc) = region_of(st[cv::CC_STAT_LEFT], st[cv::CC_STAT_TOP], st[cv::CC_STAT_WIDTH],
+                                             st[cv::CC_STAT_HEIGHT], area, text.rows, text.cols);
         cc.k = k;
-        cc.x = st[cv::CC_STAT_LEFT], cc.y = st[cv::CC_STAT_TOP];
-        cc.w = st[cv::CC_STAT_WIDTH], cc.h = st[cv::CC_STAT_HEIGHT];
-        // niter = int(sqrt(area * min(w, h) / (w * h)) * 2), with 64-bit
-        // products: area * min(w, h) overflows int32 on big maps
-        const double fill = static_cast<double>(static_cast<int64_t>(area) * std::min(cc.w, cc.h)) /
-                            static_cast<double>(static_cast<int64_t>(cc.w) * cc.h);
-        cc.niter = static_cast<int>(std::sqrt(fill) * 2.0);
-        // the region: the box widened by niter, far ends one pixel further, clipped
-        cc.sx = std::max(cc.x - cc.niter, 0);
-        cc.sy = std::max(cc.y - cc.niter, 0);
-        cc.ex = std::min(cc.x + cc.w + cc.niter + 1, text.cols);
-        cc.ey = std::min(cc.y + cc.h + cc.niter + 1, text.rows);
 
         const bool keep = method == Method::direct
                               ? points_direct(cc, labels, score, text, thr, ws)
@@ -391,6 +363,20 @@ PyObject* py_get_num_threads(PyObject*, PyObject*) { return PyLong_FromLong(cv::
 // CV_VERSION: the version of the OpenCV headers this module was compiled with
 PyObject* py_opencv_version(PyObject*, PyObject*) { return PyUnicode_FromString(CV_VERSION); }
 
+// rect_boxes(points, starts): cv::minAreaRect + boxPoints of many point sets (rect_batch.hpp),
+// the oracle the tests hold the fused level's own rectangle against.
+PyObject* py_rect_boxes(PyObject*, PyObject* args) {
+    thread_local std::vector<cv::Point> points;
+    return rect_boxes_with(args, [](const int* xy, int n, float box[8]) {
+        points.assign(reinterpret_cast<const cv::Point*>(xy), reinterpret_cast<const cv::Point*>(xy) + n);
+        cv::RotatedRect rect;   // all zero for no points, like Python's cv2.minAreaRect
+        if (n > 0) rect = cv::minAreaRect(points);
+        cv::Point2f corners[4];
+        rect.points(corners);
+        std::memcpy(box, corners, sizeof corners);
+    });
+}
+
 // ---------------------------------------------------------------------------
 // Part 3. The module: its function table and the init function Python calls
 // on `import _textpost_cpp` (the name after PyInit_ must match the file name).
@@ -409,6 +395,8 @@ PyMethodDef kMethods[] = {
     {"set_num_threads", py_set_num_threads, METH_O, "set_num_threads(n)\n--\n\ncv::setNumThreads(n)."},
     {"get_num_threads", py_get_num_threads, METH_NOARGS, "get_num_threads()\n--\n\ncv::getNumThreads()."},
     {"opencv_version", py_opencv_version, METH_NOARGS, "opencv_version()\n--\n\nCV_VERSION."},
+    {"rect_boxes", py_rect_boxes, METH_VARARGS, "rect_boxes(points, starts)\n--\n\n"
+     "cv::minAreaRect + boxPoints of each set points[starts[k]:starts[k+1]] (for tests)."},
     {nullptr, nullptr, 0, nullptr}};
 
 PyModuleDef kModule = {PyModuleDef_HEAD_INIT, "_textpost_cpp",
