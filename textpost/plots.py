@@ -323,3 +323,44 @@ def plot_reference_sweep(record: dict, points=(), ax=None, title: str | None = N
     ax.legend(loc="upper left", framealpha=0.95)
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- notebook 02: the two sweeps
+
+def plot_measure_sweeps(by_words, by_size, repeat: int | None = None):
+    """Notebook 02's two sweeps (from :func:`textpost.sweeps.measure_sweeps`), side by side.
+
+    Left: seconds per call against the boxes on a fixed map.  Right: milliseconds per box
+    against the map's area, at a fixed number of words.  Points are medians, bars min-max;
+    the dashed line is *in proportion* (through zero and the last point), a yardstick to read
+    the points against, not a fit.
+    """
+    _, plt = _plt()
+    from .sweeps import per_box
+    c = OKABE_ITO
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    panels = ((ax1, [p["boxes"] for p in by_words], [p["t"] for p in by_words], 1.0, c["vermillion"], "o",
+               "boxes on the page", "seconds per call",
+               f"more words, one {by_words[0]['size']}x{by_words[0]['size']} map"),
+              (ax2, [p["size"] ** 2 / 1e6 for p in by_size], [per_box(p) for p in by_size], 1e3, c["blue"], "s",
+               "map area (megapixels)", "ms per box",
+               f"{by_size[0]['words']} words, larger and larger maps"))
+    for ax, x, ts, k, color, marker, xlabel, ylabel, title in panels:
+        med = np.array([t.median for t in ts]) * k
+        err = [med - np.array([t.min for t in ts]) * k, np.array([t.max for t in ts]) * k - med]
+        ax.errorbar(x, med, yerr=err, color=color, marker=marker, ls="none", capsize=4,
+                    label="median of the repeats (bars: min-max)")
+        xs = np.array([0, max(x) * 1.05])
+        ax.plot(xs, xs * med[-1] / x[-1], color=c["black"], ls="--", lw=1,
+                label="in proportion (through zero and the last point)")
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left")
+    if repeat:
+        fig.suptitle(f"the reference, one thread; each point: median of {repeat} calls after one untimed call")
+    fig.tight_layout()
+    return fig
