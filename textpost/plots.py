@@ -409,9 +409,14 @@ def plot_savings(gains: dict, title: str = "", ax=None):
     for y, name in zip(ys, names):
         b, a = gains[name]["before"], gains[name]["after"]
         mid, lo, hi = 1e3 * (b.median - a.median), 1e3 * (b.min - a.max), 1e3 * (b.max - a.min)
-        ax.errorbar([mid], [y], xerr=[[mid - lo], [hi - mid]], fmt="o", ms=7, capsize=4,
-                    color=OKABE_ITO["green"] if lo > 0 else OKABE_ITO["orange"])
+        above = lo > 0
+        ax.errorbar([mid], [y], xerr=[[mid - lo], [hi - mid]], fmt="o" if above else "D", ms=7, capsize=4,
+                    color=OKABE_ITO["green"] if above else OKABE_ITO["orange"],
+                    label="range above zero: a saving" if above else "range crosses zero: not told from none")
     ax.axvline(0, color="k", lw=1)
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), loc="best", fontsize=9)
     ax.set_yticks(ys, names)
     ax.set_xlabel("milliseconds saved per page (dot: medians' difference; bar: its range)")
     ax.set_title(title)
