@@ -6,8 +6,8 @@
   between the source and its headers.
 * :func:`resident_mb` and :func:`memory_per_call`: the process's current memory, and what
   many calls leave behind (a leak that reference counts cannot see).
-* :func:`with_memory_cap` runs a call in a child process that may take only a little more
-  memory: how a C++ allocation failure (an exception in C++) is reached on purpose.
+* :func:`get_boxes_with_memory_cap` runs the extension in a child process that may take only a
+  little more memory: how a C++ allocation failure (an exception in C++) is reached on purpose.
 """
 from __future__ import annotations
 
@@ -29,16 +29,20 @@ def _cpp_files() -> list[Path]:
     return [first, *others]
 
 
+def _comment(line: str) -> bool:
+    return line.lstrip().startswith(("//", "/*", "*"))
+
+
 def show_cpp(start: str, end: str | None = None, before: int = 0) -> None:
-    """Print the C++ level's lines from the first one containing ``start`` (and ``before`` lines
-    above it) through the next line containing ``end``; without ``end``, through the end of the
-    function it is in (the next line that is just ``}``).  Numbered, with the file's name.
+    """Print the C++ level's lines from the first code line (not a comment) containing ``start``, and
+    ``before`` lines above it, through the next line containing ``end``; without ``end``, through
+    the end of the function it is in (the next line that is just ``}``).  Numbered, with the file's name.
 
     Raises ``ValueError`` naming the marker when no file of the C++ level contains it.
     """
     for path in _cpp_files():
         lines = path.read_text(encoding="utf-8").splitlines()
-        first = next((i for i, line in enumerate(lines) if start in line), None)
+        first = next((i for i, line in enumerate(lines) if start in line and not _comment(line)), None)
         if first is not None:
             break
     else:
@@ -85,9 +89,6 @@ def memory_per_call(func, *args, calls: int = 200, expect=()) -> float:
     return 1024 * (resident_mb() - before) / calls
 
 
-_job = None
-
-
 def _address_space() -> int:
     with open("/proc/self/status") as f:
         for line in f:
@@ -96,26 +97,27 @@ def _address_space() -> int:
     raise OSError("no VmSize in /proc/self/status")
 
 
-def _run_capped(headroom_mb: float):
+def _capped_get_boxes(headroom_mb: float, shape: tuple):
     import resource
+
+    import numpy as np
+
+    from .levels.cpp_level import load_extension
+    get_boxes = load_extension().get_boxes            # the extension's own function: no checks in Python
+    page = np.zeros(shape, np.float32)                # taken before the cap
     resource.setrlimit(resource.RLIMIT_AS, (_address_space() + int(headroom_mb * 2**20), resource.RLIM_INFINITY))
-    func, args = _job
-    return func(*args)
+    return get_boxes(page, page)
 
 
-def with_memory_cap(headroom_mb: float, func, *args):
-    """``func(*args)`` in a child process that may take at most ``headroom_mb`` MB more memory.
+def get_boxes_with_memory_cap(headroom_mb: float, shape: tuple):
+    """The C++ level's own ``get_boxes`` on a blank page of ``shape``, in a fresh child process that
+    may then take at most ``headroom_mb`` MB more memory.  Returns the boxes, or raises here the
+    exception the call raised there (a C++ allocation failure comes back as ``RuntimeError``).
 
-    Returns its result, or raises its exception here.  The child is a fork of this process, so
-    ``func`` and ``args`` are not copied to it; this process's own memory is untouched.
-    Linux only (the cap is ``RLIMIT_AS`` on the address space read from ``/proc``).
+    This process is untouched, whatever happens in the child.  Linux only (the cap is
+    ``RLIMIT_AS`` on the address space read from ``/proc``).
     """
-    global _job
     if not sys.platform.startswith("linux"):
-        raise OSError("with_memory_cap needs Linux: it caps the address space read from /proc")
-    _job = (func, args)
-    try:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-            return pool.submit(_run_capped, headroom_mb).result()
-    finally:
-        _job = None
+        raise OSError("get_boxes_with_memory_cap needs Linux: it caps the address space read from /proc")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_capped_get_boxes, headroom_mb, tuple(shape)).result()
