@@ -348,7 +348,7 @@ def plot_reference_sweep(record: dict, points=(), ax=None, title: str | None = N
     return fig
 
 
-def plot_times(panels: dict, target_s: float | None = None, title: str | None = None, panel_width: float = 6.2):
+def plot_times(panels: dict, target_s: float | None = None, title: str | None = None, panel_width: float = 7.5):
     """One panel per ``{panel title: {row name: Timing}}``: each row's median (marker) and min-max
     spread (bar), in milliseconds, labelled with both; the target as a dotted line.
 
@@ -370,7 +370,7 @@ def plot_times(panels: dict, target_s: float | None = None, title: str | None = 
                         textcoords="offset points", va="center", fontsize=9)
         if target_s is not None:
             ax.axvline(1e3 * target_s, color="k", ls=":", label=f"target {format_seconds(target_s)}")
-            ax.legend(loc="lower right", fontsize=9)
+            ax.legend(loc="upper right", fontsize=9)
         ax.set_yticks(range(len(rows)), list(rows))
         ax.invert_yaxis()
         ax.set_xlim(0, 1.45e3 * right)
