@@ -436,5 +436,37 @@ def plot_savings(gains: dict, title: str = "", ax=None):
     ax.set_xlabel("milliseconds saved per page (dot: medians' difference; bar: its range)")
     ax.set_title(title)
     ax.grid(True, axis="x", alpha=0.3)
+
+def plot_times(panels: dict, target_s: float | None = None, title: str | None = None, panel_width: float = 7.5):
+    """One panel per ``{panel title: {row name: Timing}}``: each row's median (marker) and min-max
+    spread (bar), in milliseconds, labelled with both; the target as a dotted line.
+
+    A row named like a level of the registry takes its style (colour, marker); the floor and
+    other rows are grey.  Rows keep their order, top to bottom.
+    """
+    from .levels import INFO
+    from .timing import format_seconds
+    _, plt = _plt()
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_width * len(panels), 0.5 * max(map(len, panels.values())) + 1.6),
+                             squeeze=False)
+    for ax, (panel, rows) in zip(axes[0], panels.items()):
+        right = max(max(t.max for t in rows.values()), target_s or 0)
+        for i, (name, t) in enumerate(rows.items()):
+            colour, marker = INFO[name].style if name in INFO else ("0.45", "P" if "floor" in name else "o")
+            ax.errorbar(1e3 * t.median, i, xerr=[[1e3 * (t.median - t.min)], [1e3 * (t.max - t.median)]],
+                        fmt=marker, color=colour, ms=8, capsize=4)
+            ax.annotate(f"{format_seconds(t.median)} ({t.spread})", (1e3 * t.max, i), xytext=(6, 0),
+                        textcoords="offset points", va="center", fontsize=9)
+        if target_s is not None:
+            ax.axvline(1e3 * target_s, color="k", ls=":", label=f"target {format_seconds(target_s)}")
+            ax.legend(loc="upper right", fontsize=9)
+        ax.set_yticks(range(len(rows)), list(rows))
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.45e3 * right)
+        ax.set_xlabel("milliseconds per call (marker: median; bar: min-max)")
+        ax.set_title(panel, fontsize=10)
+        ax.grid(True, axis="x", alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
