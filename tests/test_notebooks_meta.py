@@ -391,11 +391,12 @@ def test_claims_are_guarded(path):
 # --------------------------------------------------------------------------- INSTRUCTORS.md names headings
 #
 # The convention (stated at the top of INSTRUCTORS.md): a cell is named by the heading of the
-# notebook section it is in, in guillemets, after the notebook's number: 08 «3. One run, every
-# level».  Inside a per-notebook section ("### 08 · ...") and in a table row whose first column is
-# the notebook's number, the number may be left out.  Cells are never named by their index.
+# notebook section it is in, a numbered heading in double quotes ("3. One run, every level"), any
+# heading in guillemets («Key points»), after the notebook's number: 08 "3. One run, every level".
+# Inside a per-notebook section ("### 08 · ...") and in a table row whose first column is the
+# notebook's number, the number may be left out.  Cells are never named by their index.
 
-_GUILLEMETS = re.compile(r"(?:\b(\d\d)\s+)?«([^»\n]+)»")
+_NAMED = re.compile(r'(?:\b(\d\d)\s+)?(?:«([^»\n]+)»|["“](\d+\.\s[^"”\n]+)["”])')
 _CELL_INDEX = re.compile(r"\bc\d{1,2}\b|\bcells? \d+\b")
 
 
@@ -416,19 +417,20 @@ def heading_references(text: str) -> list[tuple]:
         if line.startswith("#"):
             section = m.group(1) if m else None
         row = re.match(r"\|\s*(\d\d)( \(solution\))?\s*\|", line)
-        for g in _GUILLEMETS.finditer(line):
+        for g in _NAMED.finditer(line):
             number = g.group(1) or (row.group(1) if row else section)
             folder = "solutions" if row and row.group(2) and not g.group(1) else "notebooks"
-            refs.append((no, folder, number, _norm(g.group(2))))
+            refs.append((no, folder, number, _norm(g.group(2) or g.group(3))))
     return refs
 
 
 def test_heading_reference_parser():
-    text = ("# Notes\nSee 08 «1. The rungs».\n### 03 · Python level\n- before «2. Crop»\n"
-            "## Slow cells\n| 01 | «A sweep» | 40 s |\n| 03 (solution) | «Time it» | 50 s |\n«Nowhere»\n")
-    assert heading_references(text) == [(2, "notebooks", "08", "1. The rungs"), (4, "notebooks", "03", "2. Crop"),
-                                         (6, "notebooks", "01", "A sweep"), (7, "solutions", "03", "Time it"),
-                                         (8, "notebooks", None, "Nowhere")]
+    text = ('# Notes\nSee 08 "1. The rungs".\n### 03 · Python level\n- before «Key points», in "2. `Crop` it"\n'
+            '## Slow cells\n| 01 | «A sweep» | 40 s |\n| 03 (solution) | "1. Time it" | 50 s |\n«Nowhere»\n'
+            'Ask: "where could it come from?" (a quotation, not a heading)\n')
+    assert heading_references(text) == [(2, "notebooks", "08", "1. The rungs"), (4, "notebooks", "03", "Key points"),
+                                         (4, "notebooks", "03", "2. Crop it"), (6, "notebooks", "01", "A sweep"),
+                                         (7, "solutions", "03", "1. Time it"), (8, "notebooks", None, "Nowhere")]
 
 
 def heading_problems(text: str, root: Path = ROOT) -> list[str]:
@@ -448,7 +450,7 @@ def heading_problems(text: str, root: Path = ROOT) -> list[str]:
 
 def test_instructors_names_headings_that_exist():
     problems = heading_problems((ROOT / "INSTRUCTORS.md").read_text(encoding="utf-8"))
-    assert not problems, ("INSTRUCTORS.md must name cells by a heading of their notebook («...», see its top):\n  "
+    assert not problems, ("INSTRUCTORS.md must name cells by a heading of their notebook (see its top):\n  "
                           + "\n  ".join(problems))
 
 
@@ -472,7 +474,89 @@ def test_the_rules_reject_a_bad_notebook(tmp_path):
     nbformat.write(good, str(path))
     for rule in (test_no_code_cell_builds_prose, test_lesson_size, test_claims_are_guarded):
         rule(path)
-    notes = "### 01 · Good\n- at «Real heading»; at 01 «No such heading»; start c7 first\n"
+    notes = '### 01 · Good\n- at «Real heading»; at 01 "2. No such heading"; start c7 first\n'
     assert heading_problems(notes, tmp_path) == [
-        "line 2: names a cell by index: - at «Real heading»; at 01 «No such heading»; start c7 first",
-        "line 2: 01_bad.ipynb has no heading «No such heading»"]
+        'line 2: names a cell by index: - at «Real heading»; at 01 "2. No such heading"; start c7 first',
+        "line 2: 01_bad.ipynb has no heading «2. No such heading»"]
+
+
+# --------------------------------------------------------------------------- the day: README, INSTRUCTORS, headers agree
+
+def _table_rows(text: str, after: str) -> list[list[str]]:
+    """The cells of the first Markdown table after the line starting with ``after``."""
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith(after))
+    rows, seen = [], False
+    for line in lines[start + 1:]:
+        if line.startswith("|"):
+            seen = True
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if not set("".join(cells)) <= set("-: "):
+                rows.append(cells)
+        elif seen:
+            break
+    return rows[1:]                                    # without the header
+
+
+def _minutes(cell: str) -> int:
+    """'30', '20 ([exercise](...))', '30 + 20', '-' or '' -> minutes."""
+    return sum(int(n) for n in re.findall(r"^\d+|(?<=\+ )\d+", cell.replace("**", "")))
+
+
+def _clock(cell: str) -> int:
+    h, m = cell.split(":")
+    return 60 * int(h) + int(m)
+
+
+def test_readme_schedule_matches_the_notebooks():
+    """Each notebook's own minutes (its last row in the README's schedule) are its header's, and the
+    day's totals are the sums of the rows above them."""
+    rows = _table_rows((ROOT / "README.md").read_text(encoding="utf-8"), "## Schedule")
+    total = next(i for i, r in enumerate(rows) if "**" in r[1])
+    day = rows[:total]
+    assert (_minutes(rows[total][2]), _minutes(rows[total][3])) == (
+        sum(_minutes(r[2]) for r in day), sum(_minutes(r[3]) for r in day)), f"the day's totals: {rows[total]}"
+    own = {r[0]: r for r in rows if re.fullmatch(r"\d\d", r[0]) and r[0] != "00"}
+    wrong = []
+    for number, r in sorted(own.items()):
+        found = sorted((ROOT / "notebooks").glob(f"{number}_*.ipynb"))
+        if not found:
+            continue
+        head = _read(found[0]).cells[0].source
+        teach = re.search(r"Teaching:\s*(\d+)\s*min", head)
+        practice = re.search(r"Practice:\s*(\d+)\s*min", head)
+        got = (int(teach.group(1)) if teach else None, int(practice.group(1)) if practice else 0)
+        if got != (_minutes(r[2]), _minutes(r[3])):
+            wrong.append(f"{found[0].name}: header says teaching {got[0]}, practice {got[1]}; "
+                         f"README says {_minutes(r[2])} + {_minutes(r[3])}")
+    assert not wrong, "the README's schedule and the notebooks' headers disagree:\n  " + "\n  ".join(wrong)
+
+
+@pytest.mark.parametrize("section,last", [("## The day's plan", "17:00"), ("### A half day", "13:00")])
+def test_instructors_clock_adds_up(section, last):
+    """In INSTRUCTORS.md's plans, each row starts when the one before it ends, and the day ends in time."""
+    rows = _table_rows((ROOT / "INSTRUCTORS.md").read_text(encoding="utf-8"), section)
+    wrong = []
+    for row, nxt in zip(rows, rows[1:]):
+        minutes = sum(_minutes(c) for c in row[2:4])
+        if _clock(row[0]) + minutes != _clock(nxt[0]):
+            wrong.append(f"{row[0]} + {minutes} min is not {nxt[0]} ({row[1][:40]})")
+    assert not wrong, f"INSTRUCTORS.md, {section}: " + "; ".join(wrong)
+    assert _clock(rows[-1][0]) <= _clock(last), f"{section} ends at {rows[-1][0]}, after {last}"
+
+
+def test_instructors_day_uses_the_readme_minutes():
+    """Every notebook row of INSTRUCTORS.md's day has the minutes of its row in the README's day."""
+    readme = {}
+    for r in _table_rows((ROOT / "README.md").read_text(encoding="utf-8"), "## Schedule"):
+        if re.fullmatch(r"\d\d", r[0]):
+            readme.setdefault(r[0], (_minutes(r[2]), _minutes(r[3])))   # the first row of a number: the day
+    plan = _table_rows((ROOT / "INSTRUCTORS.md").read_text(encoding="utf-8"), "## The day's plan")
+    got = {}
+    for r in plan:
+        m = re.search(r"\[(\d\d) ·", r[1])
+        if m:
+            t, p = got.get(m.group(1), (0, 0))
+            got[m.group(1)] = (t + _minutes(r[2]), p + _minutes(r[3]))
+    wrong = [f"{n}: INSTRUCTORS {got[n]}, README {readme.get(n)}" for n in sorted(got) if got[n] != readme.get(n)]
+    assert not wrong, "INSTRUCTORS.md's day and the README's schedule disagree: " + "; ".join(wrong)
