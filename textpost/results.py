@@ -144,6 +144,11 @@ def check_rows(levels=None, samples=None) -> list[dict]:
     return rows
 
 
+def _times(x: float) -> str:
+    """A ratio for a table: 0.47, 13.2, 1,296 (no exponents)."""
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def _vs_floor(t: Timing, floor: Timing) -> str:
     r = ratio(t, floor)
     return "under" if r.slower else "tie" if r.tie else "above"
@@ -160,13 +165,13 @@ def ladder_rows(run: Run, n: int | None = None, real: bool = False) -> list[dict
     T = run.real_times if real else run.times
     n = run.real_words if real else (config.WORKSHOP_WORDS if n is None else n)
     floor, thresh = T[("floor", n)], T[("threshold", n)]
-    rows = [{"level": "(floor)", "median (min-max)": floor, "x floor": 1.0},
-            {"level": "(threshold)", "median (min-max)": thresh, "x floor": thresh.median / floor.median}]
+    rows = [{"level": "(floor)", "median (min-max)": floor, "x floor": "1"},
+            {"level": "(threshold)", "median (min-max)": thresh, "x floor": _times(thresh.median / floor.median)}]
     for lv in run.levels:
         if (lv, n) not in T:
             continue
         t, base = T[(lv, n)], INFO[lv].against
-        row = {"level": lv, "median (min-max)": t, "x floor": t.median / floor.median,
+        row = {"level": lv, "median (min-max)": t, "x floor": _times(t.median / floor.median),
                "vs floor": _vs_floor(t, floor),
                "above floor, per page": ("-" if INFO[lv].replaces_labeling else
                                          format_seconds(max(t.median - floor.median - thresh.median, 0.0)))}
@@ -317,25 +322,24 @@ def plot_ladder(run: Run):
     from matplotlib.ticker import FuncFormatter, NullFormatter
     python_algorithms = {INFO[lv].algorithm for lv in run.levels if INFO[lv].tool == "python"}
     own = [lv for lv in run.levels if INFO[lv].tool != "python" and INFO[lv].algorithm not in python_algorithms]
-    with plt.style.context("default"):
-        fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
-        _panel(left, run, run.levels)
-        left.set_yscale("log")
-        left.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        left.yaxis.set_minor_formatter(NullFormatter())
-        left.set_ylabel("milliseconds per page (median; log axis)")
-        left.set_title("every level (log axes)")
-        _panel(right, run, own)
-        top = [run.times[(lv, n)].median for lv in own for n in run.words if (lv, n) in run.times]
-        right.set_ylim(0, 1.5e3 * max(top + [run.times[("floor", n)].max for n in run.words]))
-        right.set_ylabel("milliseconds per page (median; linear axis)")
-        right.set_title("compiled levels with their own algorithms (linear axis)")
-        handles, labels = left.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=5, frameon=False, fontsize=9)
-        size = run.record["settings"]["size"]
-        fig.suptitle(f"get_boxes on {size}x{size} synthetic maps, one thread; "
-                     "error bars: min-max over the repeats", fontsize=11)
-        fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    _panel(left, run, run.levels)
+    left.set_yscale("log")
+    left.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    left.yaxis.set_minor_formatter(NullFormatter())
+    left.set_ylabel("milliseconds per page (median; log axis)")
+    left.set_title("every level (log axes)")
+    _panel(right, run, own)
+    top = [run.times[(lv, n)].median for lv in own for n in run.words if (lv, n) in run.times]
+    right.set_ylim(0, 1.5e3 * max(top + [run.times[("floor", n)].max for n in run.words]))
+    right.set_ylabel("milliseconds per page (median; linear axis)")
+    right.set_title("compiled levels with their own algorithms (linear axis)")
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, frameon=False, fontsize=9)
+    size = run.record["settings"]["size"]
+    fig.suptitle(f"get_boxes on {size}x{size} synthetic maps, one thread; "
+                 "error bars: min-max over the repeats", fontsize=11)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
@@ -347,23 +351,22 @@ def plot_page(run: Run, n: int | None = None, real: bool = True):
     n = run.real_words if real else (config.WORKSHOP_WORDS if n is None else n)
     names = [lv for lv in run.levels if (lv, n) in T and not is_slow(lv)]
     floor = T[("floor", n)]
-    with plt.style.context("default"):
-        fig, ax = plt.subplots(figsize=(9, 0.5 * len(names) + 1.8))
-        ax.axvspan(1e3 * floor.min, 1e3 * floor.max, color="0.85", zorder=0, label="floor's spread (labeling alone)")
-        for i, lv in enumerate(names):
-            t = T[(lv, n)]
-            color, marker = INFO[lv].style
-            ax.errorbar(1e3 * t.median, i, xerr=[[1e3 * (t.median - t.min)], [1e3 * (t.max - t.median)]],
-                        fmt=marker, color=color, mec="k", mew=0.5, ms=9, capsize=4)
-            ax.annotate(f"{format_seconds(t.median)} ({t.spread})", xy=(1.02, i), xycoords=("axes fraction", "data"),
-                        va="center", fontsize=9)
-        ax.set_yticks(range(len(names)), [f"{lv} ({INFO[lv].tool})" for lv in names])
-        ax.invert_yaxis()
-        ax.set_xlim(0, 1.05e3 * max(T[(lv, n)].max for lv in names))
-        ax.set_xlabel("milliseconds per page (median; bars: min-max over the repeats)")
-        page = run.real if real else f"synthetic page, {n} words"
-        ax.set_title(f"{page}, one thread", fontsize=10)
-        ax.legend(loc="lower right", fontsize=8)
-        ax.grid(True, axis="x", alpha=0.3)
-        fig.tight_layout()
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(names) + 1.8))
+    ax.axvspan(1e3 * floor.min, 1e3 * floor.max, color="0.85", zorder=0, label="floor's spread (labeling alone)")
+    for i, lv in enumerate(names):
+        t = T[(lv, n)]
+        color, marker = INFO[lv].style
+        ax.errorbar(1e3 * t.median, i, xerr=[[1e3 * (t.median - t.min)], [1e3 * (t.max - t.median)]],
+                    fmt=marker, color=color, mec="k", mew=0.5, ms=9, capsize=4)
+        ax.annotate(f"{format_seconds(t.median)} ({t.spread})", xy=(1.02, i), xycoords=("axes fraction", "data"),
+                    va="center", fontsize=9)
+    ax.set_yticks(range(len(names)), [f"{lv} ({INFO[lv].tool})" for lv in names])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.05e3 * max(T[(lv, n)].max for lv in names))
+    ax.set_xlabel("milliseconds per page (median; bars: min-max over the repeats)")
+    page = run.real if real else f"synthetic page, {n} words"
+    ax.set_title(f"{page}, one thread", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
     return fig
