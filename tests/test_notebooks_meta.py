@@ -495,7 +495,7 @@ def test_the_rules_reject_a_bad_notebook(tmp_path):
         "line 2: 01_bad.ipynb has no heading «2. No such heading»"]
 
 
-# --------------------------------------------------------------------------- the day: README, INSTRUCTORS, headers agree
+# --------------------------------------------------------------------------- the day: README, INSTRUCTORS agree
 
 def _table_rows(text: str, after: str) -> list[list[str]]:
     """The cells of the first Markdown table after the line starting with ``after``."""

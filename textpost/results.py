@@ -281,9 +281,9 @@ def line_rows(levels=None) -> list[dict]:
     levels = results_ladder() if levels is None else levels
     rows = []
     for lv in levels:
-        srcs, files = INFO[lv].sources, INFO[lv].source_files()
-        rows.append({"level": lv, "lines of code": sum(code_lines(s if callable(s) else f) for s, f in zip(srcs, files)),
-                     "counted in": ", ".join(s.__name__ if callable(s) else f.name for s, f in zip(srcs, files))})
+        pairs = list(zip(INFO[lv].sources, INFO[lv].source_files()))     # (a function or a file name, its file)
+        rows.append({"level": lv, "lines of code": sum(code_lines(s if callable(s) else f) for s, f in pairs),
+                     "counted in": ", ".join(s.__name__ if callable(s) else f.name for s, f in pairs)})
     return rows
 
 
