@@ -116,3 +116,14 @@ def test_a_new_level_shows_in_the_results_by_default(throwaway):
     assert NAME in [r["level"] for r in results.line_rows()]
     p = make_page(5, 96, seed=1)
     assert np.array_equal(INFO[NAME].func(p.textmap, p.linkmap), get_boxes_reference(p.textmap, p.linkmap))
+
+
+def test_code_lines_counts_code_only(tmp_path):
+    """The results notebook's line counter: no blank lines, comments or docstrings, in Python and C++."""
+    py = tmp_path / "a.py"
+    py.write_text('"""Module doc."""\nimport os\n\n\ndef f(x):\n    """Doc,\n    two lines."""\n'
+                  '    # a comment\n    s = """not a docstring"""\n    return (x +\n            1)\n')
+    cpp = tmp_path / "a.cpp"
+    cpp.write_text("// head\n#include <x>\n/* a\n   block */\nint f() {  // trailing\n\n  return 1; /* x */\n}\n")
+    assert results.code_lines(py) == 5            # import, def, s = ..., and the return over two lines
+    assert results.code_lines(cpp) == 4
