@@ -24,9 +24,10 @@ Timed copies without ``make refresh``, for example::
     .venv/bin/jupyter execute --output '../build/timed/{notebook_name}' notebooks/0*.ipynb
     .venv/bin/python tools/slow_cells.py --update INSTRUCTORS.md build/timed/*.ipynb
 
-Cells are numbered from 0 over all cells, Markdown included, as ``c7`` (the number
-JupyterLab shows in the status bar is this number + 1).  ``--update`` rewrites the part
-of the file between ``<!-- slow-cells:begin -->`` and ``<!-- slow-cells:end -->``.
+The table names each cell by the heading of the notebook section it is in (INSTRUCTORS.md's
+convention: a numbered heading in double quotes, any other in guillemets), and by the first
+line of its code.  ``--update`` rewrites the part of the file between ``<!-- slow-cells:begin -->``
+and ``<!-- slow-cells:end -->``.
 """
 from __future__ import annotations
 
@@ -96,6 +97,22 @@ def slow_cells_from_record(record_path: Path, threshold: float):
     return out
 
 
+def heading_above(path: Path, index: int) -> str:
+    """The heading of the section that cell ``index`` of notebook ``path`` is in, quoted as INSTRUCTORS.md
+    names it ("3. One run, every level", «Discussion»); "(before the first heading)" when there is none."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", []) if Path(path).exists() else []
+    for cell in reversed(cells[:index + 1]):
+        if cell.get("cell_type") != "markdown":
+            continue
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else src
+        heads = [line.lstrip("#").strip() for line in src.splitlines() if re.match(r"#{1,6}\s", line)]
+        if heads:
+            h = heads[-1]
+            return f'"{h}"' if re.match(r"\d+\.\s", h) else f"«{h}»"
+    return "(before the first heading)"
+
+
 def _short(path: Path) -> str:
     m = re.match(r"(\d\d)_", path.name)
     short = m.group(1) if m else path.stem
@@ -103,13 +120,13 @@ def _short(path: Path) -> str:
 
 
 def markdown(results, threshold: float) -> str:
-    lines = [f"| notebook | cell | time | what it runs |", "|---|---|---|---|"]
+    lines = ["| notebook | in the section | time | what it runs |", "|---|---|---|---|"]
     for path, (timed, slow) in results:
         for i, s, text in slow:
             text = text.replace("|", "\\|")
             if len(text) > 70:
                 text = text[:67] + "..."
-            lines.append(f"| {_short(path)} | c{i} | {s:.0f} s | `{text}` |")
+            lines.append(f"| {_short(path)} | {heading_above(path, i)} | {s:.0f} s | `{text}` |")
     if len(lines) == 2:
         lines.append(f"| - | - | - | no cell over {threshold:.0f} s |")
     return "\n".join(lines)
