@@ -63,11 +63,11 @@ VARIANTS = {
         "roi", ROI_REGION, "sx, ex, sy, ey = x - niter, x + w, y - niter, y + h", "far_side"),
     "region is the box": ("roi", ROI_REGION, "sx, ex, sy, ey = x, x + w, y, y + h", "grow"),
     "niter: * 2 inside the root": (
-        "reference", "int(math.sqrt(size * min(w, h) / (w * h)) * 2)",
-        "int(math.sqrt(size * min(w, h) / (w * h) * 2))", "grow"),
+        "reference", "int(math.sqrt(int(size) * int(min(w, h)) / (w * h)) * 2)",
+        "int(math.sqrt(int(size) * int(min(w, h)) / (w * h) * 2))", "grow"),
     "niter from max(w, h)": (
-        "reference", "int(math.sqrt(size * min(w, h) / (w * h)) * 2)",
-        "int(math.sqrt(size * max(w, h) / (w * h)) * 2)", "grow"),
+        "reference", "int(math.sqrt(int(size) * int(min(w, h)) / (w * h)) * 2)",
+        "int(math.sqrt(int(size) * int(max(w, h)) / (w * h)) * 2)", "grow"),
     "points left in the region's frame": ("roi", "np_contours += (sx, sy)", "pass", "coordinates"),
     "region clipped one short of the far border": (
         "roi", "if ex >= img_w:\n            ex = img_w", "if ex >= img_w:\n            ex = img_w - 1", "clip"),

@@ -53,26 +53,26 @@ def _measured_text(measured) -> str:
     return str(measured)
 
 
-def claim(text: str, holds: bool, measured=None, *, why: str = "", full_size_only: bool = False) -> bool:
+def claim(text: str, holds: bool, measured=None, *, why: str = "", full_size_only: bool = False) -> None:
     """Check the claim ``text`` on this run: ``holds`` is its condition, ``measured`` what backs it.
 
     ``measured`` is shown beside the claim: a string, a number, a :class:`Timing`, a
     :class:`Ratio`, or a dict of those.  ``why`` says what usually explains a failure (a
-    timing claim gets :data:`DEFAULT_WHY` when it says nothing).  Returns whether it held.
+    timing claim gets :data:`DEFAULT_WHY` when it says nothing).  Returns nothing, so a cell
+    that ends with a claim shows only its line.
     """
     shown = f" (measured: {_measured_text(measured)})" if measured is not None else ""
     if full_size_only and config.QUICK:
         print(f"… {text}: checked at full size only; this is a quick run (TEXTPOST_QUICK=1){shown}")
-        return True
+        return
     if bool(holds):
         print(f"✔ {text}{shown}")
-        return True
+        return
     reason = why or DEFAULT_WHY
     message = f"⚠ not on this run: {text}{shown}.\n  What usually explains it: {reason}."
     if STRICT:
         raise ClaimFailed(message)
     print(message)
-    return False
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,12 @@ class Ratio:
         return not (self.faster or self.slower)
 
     def __str__(self) -> str:
-        return f"{self.median:.3g}x ({self.lo:.3g}-{self.hi:.3g}x)"
+        return f"{times(self.median)}x ({times(self.lo)}-{times(self.hi)}x)"
+
+
+def times(x: float) -> str:
+    """A ratio as a reader writes it: ``0.42``, ``3.14``, ``27``, ``1,620`` (never an exponent)."""
+    return f"{x:,.0f}" if x >= 10 else f"{x:.2f}"
 
 
 def ratio(before: Timing, after: Timing) -> Ratio:
