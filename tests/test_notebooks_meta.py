@@ -380,9 +380,13 @@ def test_lesson_size(path):
     problems = []
     if len(cells) > MAX_CELLS:
         problems.append(f"{len(cells)} cells (at most {MAX_CELLS})")
+    # the budget counts the code around the lesson; a lesson-code cell (a %%cython kernel, a rung being
+    # written, a profiler call) is the lesson itself and is counted apart, in the line printed above
     total = sum(_code_lines(c) for _, c in code)
-    if total > MAX_CODE_LINES:
-        problems.append(f"{total} non-blank code lines (at most {MAX_CODE_LINES})")
+    around = total - sum(n for _, n in exempt)
+    print(f"{path.name}: {total} non-blank code lines, {around} outside {LESSON_CODE} cells")
+    if around > MAX_CODE_LINES:
+        problems.append(f"{around} non-blank code lines outside {LESSON_CODE} cells (at most {MAX_CODE_LINES})")
     long = [f"cell {i} ({_code_lines(c)} lines)" for i, c in code
             if _code_lines(c) > MAX_CELL_LINES and LESSON_CODE not in c.metadata.get("tags", [])]
     if long:
