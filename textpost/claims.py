@@ -28,6 +28,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import config
 from .timing import Timing, format_seconds
 
@@ -48,8 +50,8 @@ def _measured_text(measured) -> str:
         return ", ".join(f"{k} {_measured_text(v)}" for k, v in measured.items())
     if isinstance(measured, Timing):
         return f"{format_seconds(measured.median)} ({measured.spread})"
-    if isinstance(measured, float):
-        return f"{measured:.3g}"
+    if isinstance(measured, (float, np.floating)):
+        return f"{float(measured):.3g}"
     return str(measured)
 
 
@@ -188,8 +190,8 @@ def time_batches(workloads: dict, threads=(1, 2), repeat: int | None = None) -> 
 def _cell(v) -> str:
     if isinstance(v, Timing):
         return f"{format_seconds(v.median)} ({v.spread})"
-    if isinstance(v, float):
-        return f"{v:.3g}"
+    if isinstance(v, (float, np.floating)):
+        return f"{float(v):.3g}"
     return str(v)
 
 
