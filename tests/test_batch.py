@@ -157,12 +157,12 @@ def test_kill_midway_then_resume(client, tmp_path):
     folder = tmp_path / "pages"
     folder.mkdir()
     src = sample_path("real_rotated", "page")
-    n = 24
+    n = 12
     for i in range(n):
         shutil.copy(src, folder / f"p{i:02d}.png")
     out = tmp_path / "boxes.jsonl"
     env = dict(os.environ, PYTHONPATH=str(ROOT), TEXTPOST_PROGRESS="0")
-    cmd = [sys.executable, "-m", "textpost.batch", str(folder), "--out", str(out), "--canvas-size", str(CANVAS),
+    cmd = [sys.executable, "-m", "textpost.batch", str(folder), "--out", str(out), "--canvas-size", "128",
            "--workers", "2"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -180,12 +180,12 @@ def test_kill_midway_then_resume(client, tmp_path):
     assert 2 <= len(before) < n, len(before)
     with open(out, "ab") as f:                      # as if the kill had cut a line short
         f.write(b'{"page": "' + str(folder / "p99").encode())
-    summary = batch.run_batch([folder], out, canvas_size=CANVAS, client=client, log=lambda m: None)
+    summary = batch.run_batch([folder], out, canvas_size=128, client=client, log=lambda m: None)
     after = lines_of(out)                           # every line parses: the torn one is gone
     pages = [r["page"] for r in after]
     assert len(pages) == len(set(pages)) == n, "a page is missing or written twice"
     assert all(r["ok"] for r in after)
     assert after[:len(before)] == before, "the lines of the first run were changed"
     assert summary.skipped == len(before) and summary.written == n - len(before)
-    again = batch.run_batch([folder], out, canvas_size=CANVAS, client=client, log=lambda m: None)
+    again = batch.run_batch([folder], out, canvas_size=128, client=client, log=lambda m: None)
     assert again.written == 0 and again.skipped == n and len(lines_of(out)) == n

@@ -403,6 +403,9 @@ def run_batch(pages, out, level: str | None = None, scheduler: str | None = None
         todo = [p for p in todo_all if p not in output.done]
         summary.skipped = len(todo_all) - len(todo)
         summary.level = level = choose_level(level)
+        if not todo:
+            log(f"all {summary.pages} pages are already in {out}; nothing to do")
+            return summary
         own_cluster = None
         if client is None:
             if scheduler:
