@@ -308,11 +308,11 @@ def plan_local(workers: int | None = None, threads: int | None = None, cores: in
 
 
 def start_local_cluster(workers: int, **kwargs):
-    """A LocalCluster of ``workers`` processes, one Dask thread each, no dashboard, quiet logs."""
+    """A LocalCluster of ``workers`` processes, one Dask thread each, its dashboard on a free port, quiet logs."""
     import logging
 
     from distributed import LocalCluster
-    opts = dict(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    opts = dict(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                 silence_logs=logging.ERROR)
     opts.update(kwargs)
     return LocalCluster(**opts)
