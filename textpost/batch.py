@@ -307,15 +307,32 @@ def plan_local(workers: int | None = None, threads: int | None = None, cores: in
     return workers, threads
 
 
+def worker_environ() -> dict:
+    """The environment Dask gives new workers, without ``MALLOC_TRIM_THRESHOLD_``.
+
+    Dask sets it to 64 kB so that workers hand freed memory back to the system at once.  Setting
+    it also turns off glibc's adaptive threshold, so every page's 13 MB arrays come from fresh
+    pages of the kernel: measured on a 2-core machine, a worker took about twice the time per
+    page of the postprocess that one process took.  Without it the two match.
+    """
+    import dask
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return env
+
+
 def start_local_cluster(workers: int, **kwargs):
-    """A LocalCluster of ``workers`` processes, one Dask thread each, its dashboard on a free port, quiet logs."""
+    """A LocalCluster of ``workers`` processes, one Dask thread each, its dashboard on a free port,
+    quiet logs, and glibc's allocator left adaptive (:func:`worker_environ`)."""
     import logging
 
+    import dask
     from distributed import LocalCluster
     opts = dict(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                 silence_logs=logging.ERROR)
     opts.update(kwargs)
-    return LocalCluster(**opts)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": worker_environ()}):
+        return LocalCluster(**opts)
 
 
 def _host_cores():

@@ -8,8 +8,10 @@ Notebook 09's measurement from the command line, for a quiet machine: a batch of
 mixed density (maps written to a temporary folder), the one-process run (each page: load its
 maps, get the boxes) against the same tasks on a LocalCluster of ``--workers`` processes with
 one thread each, ``--chunk`` pages per task, in turns, ``--rounds`` times.  Prints the table,
-the speed-up (median, and its range from the spreads' ends), and whether the boxes are
-identical to the one-process run's.  Exit status 1 when they are not.
+the speed-up (median, and its range from the spreads' ends), whether the boxes are
+identical to the one-process run's, and a control (sha256 on two threads against one) that says
+whether two cores were free.  The workers start without Dask's ``MALLOC_TRIM_THRESHOLD_``
+(``textpost.batch.worker_environ``).  Exit status 1 when they are not.
 """
 from __future__ import annotations
 
@@ -41,13 +43,19 @@ def main(argv=None) -> int:
                 "one process": lambda: [mp.boxes_of_path(p, args.level) for p in paths],
                 f"dask, {args.workers} workers load their maps": lambda: client.gather(client.map(
                     mp.boxes_of_paths, mp.chunks(paths, args.chunk), level=args.level, pure=False)),
+                "control, 1 thread": lambda: mp.control(1),
+                "control, 2 threads": lambda: mp.control(2),
             }
             timings, results = mp.time_ways(ways, args.rounds)
-        show_table(mp.throughput_table(timings, len(paths), "one process", results))
-    one, dask = timings.values()
-    same = mp.same_boxes(*results.values())
+        boxes = {k: v for k, v in results.items() if not k.startswith("control")}
+        show_table(mp.throughput_table(timings, len(paths), "one process", boxes))
+    one, dask = list(timings.values())[:2]
+    same = mp.same_boxes(*boxes.values())
     print(f"\nspeed-up: {ratio(one, dask)} ({args.level}, {len(paths)} pages, {args.chunk} per task, "
           f"{args.rounds} rounds); identical boxes: {same}")
+    control = ratio(timings["control, 1 thread"], timings["control, 2 threads"])
+    print(f"control (sha256 on 2 threads against 1): {control}; below about 1.6x the machine had no two free "
+          f"cores, and the speed-up above says nothing about scaling")
     return 0 if same else 1
 
 
