@@ -384,9 +384,10 @@ class Summary:
         return self.written / self.wall_s if self.wall_s > 0 else 0.0
 
     def __str__(self) -> str:
+        from .timing import format_seconds
         s = self.seconds
         busy = sum(s.values()) or 1.0
-        parts = ", ".join(f"{k} {v:.1f} s ({v / busy:.0%})" for k, v in s.items())
+        parts = ", ".join(f"{k} {format_seconds(v)} ({v / busy:.1%})" for k, v in s.items())
         return (f"{self.written} pages written ({self.errors} with errors), {self.skipped} already done, "
                 f"{self.lost} lost by the cluster; {self.wall_s:.1f} s, {self.pages_per_second:.2f} pages/s\n"
                 f"time summed over pages: {parts}\n"
