@@ -65,6 +65,15 @@ def test_level_matches_reference_on_unseen_pages(level, seed, n, size, angle):
         assert c.ok, f"{level}, thresholds {args}: {c}"
 
 
+def unaligned(a):
+    """A copy of ``a`` that starts one byte past an aligned address, as bytes received from another process may."""
+    buf = np.empty(a.nbytes + 1, np.uint8)[1:]
+    out = buf.view(a.dtype).reshape(a.shape)
+    out[...] = a
+    assert not out.flags.aligned and out.flags.c_contiguous
+    return out
+
+
 @pytest.mark.parametrize("level", list(LEVELS))
 def test_converted_inputs_give_the_same_boxes(level):
     p = make_page(30, 200, seed=5, max_angle=10)
@@ -74,6 +83,7 @@ def test_converted_inputs_give_the_same_boxes(level):
         "float64": (p.textmap.astype(np.float64), p.linkmap.astype(np.float64)),
         "fortran": (np.asfortranarray(p.textmap), np.asfortranarray(p.linkmap)),
         "strided": (np.repeat(p.textmap, 2, axis=1)[:, ::2], np.repeat(p.linkmap, 2, axis=1)[:, ::2]),
+        "unaligned": (unaligned(p.textmap), unaligned(p.linkmap)),
     }
     for kind, (t, l) in variants.items():
         c = compare_boxes(f(t, l), want)

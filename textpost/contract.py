@@ -28,7 +28,8 @@ def check_threshold(name: str, value) -> float:
 def check_map(name: str, arr, finite: bool = True) -> np.ndarray:
     """Return ``arr`` as a C-contiguous float32 2-D array, or raise.
 
-    float64, Fortran-ordered and strided inputs are converted (a copy);
+    float64, Fortran-ordered, strided and unaligned inputs (an array that arrived as bytes
+    from another process may start at an odd address) are converted (a copy); aligned
     float32 C-contiguous input is returned as it is (no copy).  ``finite=False``
     skips the scan for NaN and inf, for a caller whose own pass over the map does it.
     """
@@ -42,7 +43,7 @@ def check_map(name: str, arr, finite: bool = True) -> np.ndarray:
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); a score map needs at least one pixel")
     with np.errstate(over="ignore"):  # float64 beyond the float32 range becomes inf, reported below
-        out = np.ascontiguousarray(arr, dtype=np.float32)
+        out = np.require(arr, np.float32, ["C_CONTIGUOUS", "ALIGNED"])
     if not finite:
         return out
     ok = np.isfinite(out)              # one pass; the exact count only when something is wrong

@@ -69,10 +69,10 @@ def boxes_of_maps(maps, level: str = "fused"):
     """Task: the boxes of one page whose maps were sent to it.
 
     Arrays that arrive through Dask's sockets may sit at an address that is not a multiple of
-    4 bytes (``flags.aligned`` False), which the compiled levels refuse: they are copied into
-    aligned memory first, one more cost of moving the maps.
+    4 bytes (``flags.aligned`` False): every level's input check copies them into aligned
+    memory first, one more cost of moving the maps.
     """
-    return _level(level)(*(np.require(m, np.float32, ["C_CONTIGUOUS", "ALIGNED"]) for m in maps))
+    return _level(level)(*maps)
 
 
 def boxes_of_path(path, level: str = "fused"):
