@@ -173,7 +173,7 @@ def make_check_cases():
     """The exercise checker's small cases: 64 x 64 maps, each telling one plausible mistake from the right answer.
 
     Returns a list of dicts: ``name``, ``cause`` (the mistake it catches, a key of the checker's
-    hint tables in ``textpost/check.py``; "geometry" for the basic cases, whose difference is
+    hint tables in ``textpost/check_hints.py``; "geometry" for the basic cases, whose difference is
     diagnosed from its shape), ``note``, ``thresholds`` ([text_threshold, link_threshold, low_text],
     passed to the function under test), ``textmap``, ``linkmap``.  The order matters: the checker
     names the cause of the first case that differs, so the basic cases come first.  Values such as
