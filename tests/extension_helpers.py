@@ -11,14 +11,19 @@ from textpost.compare import compare_boxes
 from textpost.levels import INFO
 
 
-def build_or_skip(load_extension):
-    """``load_extension()``, or skip (outside CI only) when the C++ toolchain is missing."""
+def toolchain_or_skip():
+    """Skip (outside CI only) when the C++ toolchain or OpenCV's C++ headers are missing."""
     try:
         build.check_toolchain("c++", opencv=True)
     except build.BuildError as err:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"C++ toolchain missing: {err}")
+
+
+def build_or_skip(load_extension):
+    """``load_extension()``, or skip (outside CI only) when the C++ toolchain is missing."""
+    toolchain_or_skip()
     return load_extension()
 
 
