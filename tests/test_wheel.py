@@ -17,7 +17,6 @@ import textwrap
 import zipfile
 from pathlib import Path
 
-
 from extension_helpers import toolchain_or_skip
 
 ROOT = Path(__file__).resolve().parent.parent
