@@ -171,40 +171,45 @@ def plot_measure_sweeps(by_words, by_size, repeat: int | None = None):
 
 # --------------------------------------------------------------------------- notebooks 03 and 04: rungs and savings
 
+def _rows_figure(ax, height: float):
+    """A new 9-inch-wide figure of ``height`` inches for one row per item, or the figure of ``ax``."""
+    if ax is not None:
+        return ax.figure, ax
+    _, plt = _plt()
+    return plt.subplots(figsize=(9, height))
+
+
 def plot_rung_times(timings: dict, floor=None, target_s: float | None = None, log: bool = True,
                     title: str = "", ax=None):
     """Each rung's time as a dot (median) with a bar (min-max over the repeats), one row per rung,
     the first on top; a dashed line at the floor (a Timing: labeling alone) and a dotted one at the target."""
     _, plt = _plt()
     names = list(timings)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 0.55 * len(names) + 1.8))
-    else:
-        fig = ax.figure
+    fig, ax = _rows_figure(ax, 0.55 * len(names) + 1.8)
     c = OKABE_ITO
     ys = np.arange(len(names))[::-1]
     for y, name in zip(ys, names):
         t = timings[name]
         ax.errorbar([t.median], [y], xerr=[[t.median - t.min], [t.max - t.median]], fmt="o", ms=7, capsize=4,
                     color=c["blue"])
-        ax.annotate(_seconds_label(t.median), (t.max, y), xytext=(8, 0), textcoords="offset points", va="center")
+        ax.annotate(format_seconds(t.median), (t.max, y), xytext=(8, 0), textcoords="offset points", va="center")
     values = [v for t in timings.values() for v in (t.min, t.max)]
     if floor is not None:
-        ax.axvline(floor.median, color=c["black"], ls="--", label=f"floor (labeling alone), {_seconds_label(floor.median)}")
+        ax.axvline(floor.median, color=c["black"], ls="--", label=f"floor (labeling alone), {format_seconds(floor.median)}")
         values.append(floor.median)
     if target_s is not None:
-        ax.axvline(target_s, color=c["vermillion"], ls=":", lw=2, label=f"target, {_seconds_label(target_s)}")
+        ax.axvline(target_s, color=c["vermillion"], ls=":", lw=2, label=f"target, {format_seconds(target_s)}")
         values.append(target_s)
     ax.set_yticks(ys, names)
     if log:
         ax.set_xscale("log")
         lo, hi = min(values) / 2, max(values) * 8
         _plain_log_ticks(ax.xaxis, [m * 10.0 ** e for e in range(-6, 3) for m in (1, 3) if lo <= m * 10.0 ** e <= hi],
-                         _seconds_label)
+                         format_seconds)
         ax.set_xlim(lo, hi)
     else:
         ax.set_xlim(0, 1.3 * max(values))
-        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: _seconds_label(v) if v > 0 else "0"))
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: format_seconds(v) if v > 0 else "0"))
     ax.set_xlabel("time per page" + (" (log scale)" if log else "") + "; dot: median, bar: min-max")
     ax.set_title(title)
     if floor is not None or target_s is not None:
@@ -220,12 +225,8 @@ def plot_savings(gains: dict, title: str = "", ax=None):
     Dot: the medians' difference; bar: from ``before.min - after.max`` to ``before.max - after.min``.
     A bar that crosses zero is a change not told apart from no change; bars that overlap are not ranked.
     """
-    _, plt = _plt()
     names = list(gains)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(9, 0.5 * len(names) + 1.6))
-    else:
-        fig = ax.figure
+    fig, ax = _rows_figure(ax, 0.5 * len(names) + 1.6)
     ys = np.arange(len(names))[::-1]
     for y, name in zip(ys, names):
         b, a = gains[name]["before"], gains[name]["after"]
@@ -242,6 +243,9 @@ def plot_savings(gains: dict, title: str = "", ax=None):
     ax.set_xlabel("milliseconds saved per page (dot: medians' difference; bar: its range)")
     ax.set_title(title)
     ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
 
 def plot_times(panels: dict, target_s: float | None = None, title: str | None = None, panel_width: float = 7.5):
     """One panel per ``{panel title: {row name: Timing}}``: each row's median (marker) and min-max
