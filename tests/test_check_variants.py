@@ -1,7 +1,7 @@
 """The exercise checker rejects the wrong answers learners plausibly write, and names each one's cause.
 
 Every variant below is a small edit of the reference (``textpost/levels/reference.py``) or of its
-box-cropped rung (``get_boxes_roi``): one plausible mistake at one step of the algorithm (DESIGN §3).
+box-cropped rung (``get_boxes_roi``): one plausible mistake at one step of the algorithm (the steps numbered in levels/reference.py).
 The checker must reject each, and its "usual cause" line must be the hint of that mistake.
 """
 from __future__ import annotations

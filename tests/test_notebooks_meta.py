@@ -11,7 +11,7 @@ is skipped while its folder is still empty):
   "Next" link to a notebook that exists (the last of a folder may link back to
   the README instead);
 - the links in README.md to local files resolve;
-- the lessons 01-09 are written, not generated (DESIGN section 5, "Claims" and "Size"): no code
+- the lessons 01-09 are written, not generated (their prose is Markdown, their size bounded): no code
   cell builds prose, each notebook keeps to its size, 01-08 guard their claims with ``claim(...)``;
 - every notebook heading INSTRUCTORS.md names exists in that notebook.
 
@@ -234,9 +234,10 @@ def test_conclusions_are_rendered_markdown_not_printed(path):
 
 # --------------------------------------------------------------------------- lessons written, not generated
 #
-# DESIGN section 5: every sentence a learner reads is in a Markdown cell; a claim is guarded by one
-# claim(...) call; a notebook keeps to 40 cells, 120 code lines, 15 lines per code cell (a cell whose
-# code is the lesson is tagged lesson-code) and 50 prose words per teaching minute.
+# Every sentence a learner reads is in a Markdown cell; a claim is guarded by one
+# claim(...) call; a notebook keeps to 40 cells, 120 code lines around its lesson-code cells, 15 lines per
+# code cell (a cell whose code is the lesson is tagged lesson-code and counted apart) and 50 prose words
+# per teaching minute.
 
 #: the lessons these rules hold for: 01-09, as far as they exist
 WRITTEN = [p for p in _notebooks("notebooks") if re.match(r"0[1-9]_", p.name)]

@@ -83,7 +83,8 @@ class Ratio:
 
     ``lo``..``hi`` is the ratio of the spreads' ends (``before.min / after.max`` ..
     ``before.max / after.min``): a ratio is only "faster" when ``lo > 1``, and only
-    "slower" when ``hi < 1``; otherwise the two times tie (DESIGN §4, the noise rule).
+    "slower" when ``hi < 1``; otherwise the two times tie (two times are ranked only when
+    their spreads do not overlap).
     """
     median: float
     lo: float
